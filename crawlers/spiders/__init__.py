@@ -1,0 +1,1 @@
+"""Generic spiders, one per kind of source: a new site is configuration, not code."""

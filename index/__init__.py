@@ -1,0 +1,1 @@
+"""Storage and search: the embedded SQLite store and Elasticsearch, behind one protocol."""

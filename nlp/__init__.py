@@ -1,0 +1,1 @@
+"""Chinese text processing: segmentation and the classifiers that tag themes and sentiment."""

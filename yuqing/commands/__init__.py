@@ -1,0 +1,1 @@
+"""The `yuqing` subcommands, grouped by job."""

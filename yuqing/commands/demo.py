@@ -1,0 +1,167 @@
+"""The demo: `yuqing demo-site`, `yuqing demo` and `yuqing dashboard`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+
+import dashboard as dashboard_package
+from yuqing.commands.common import CliState, UserError, pass_state
+from yuqing.commands.store import crawl_sources, echo_index_report, index_inbox
+from yuqing.settings import Config
+
+DASHBOARD_APP = Path(dashboard_package.__file__).resolve().parent / "app.py"
+
+
+def _serve(config: Config, port: int | None, seed: int | None):
+    from yuqing import demosite
+
+    site = config.settings.demo_site
+    corpus = demosite.generate(seed if seed is not None else site.seed)
+    try:
+        server, base_url = demosite.serve_in_thread(
+            corpus, site.host, site.port if port is None else port
+        )
+    except OSError as e:
+        raise UserError(
+            f"cannot serve the demo site on {site.host}:{port or site.port}: {e}. Fix: pass --port 0 for a free port."
+        ) from e
+    return corpus, server, base_url
+
+
+@click.command("demo-site")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port on 127.0.0.1 (default: settings.yaml demo_site.port; 0 picks a free one).",
+)
+@click.option("--seed", type=int, default=None, help="Seed for the generated posts.")
+@pass_state
+def demo_site(state: CliState, port: int | None, seed: int | None) -> None:
+    """Serve the fictional enterprise's public web (forum, news feed, message board) on 127.0.0.1."""
+    corpus, server, base_url = _serve(state.config(), port, seed)
+    click.echo(
+        f"Demo site for {corpus.enterprise}: {base_url}/ ({len(corpus.posts)} posts, seed {corpus.seed}). Ctrl-C stops it."
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def dashboard_command(config: Config, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
+        "--server.address", config.settings.dashboard.host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--", "--config-dir", str(config.config_dir.resolve()), "--data-dir", str(config.data_dir),
+    ]  # fmt: skip
+
+
+def run_dashboard(config: Config, port: int | None) -> None:
+    port = port or config.settings.dashboard.port
+    url = f"http://{config.settings.dashboard.host}:{port}/"
+    click.echo(f"Dashboard: {url} (Ctrl-C stops it)")
+    proc = subprocess.Popen(dashboard_command(config, port))
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@click.command()
+@click.option(
+    "--port", type=int, default=None, help="Dashboard port (default: settings.yaml dashboard.port)."
+)
+@pass_state
+def dashboard(state: CliState, port: int | None) -> None:
+    """Open the Streamlit dashboard on the configured store."""
+    run_dashboard(state.config(), port)
+
+
+@click.command()
+@click.option(
+    "--no-dashboard",
+    is_flag=True,
+    help="Print a summary and exit instead of opening the dashboard.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Demo site port (0 picks a free one).",
+)
+@click.option("--seed", type=int, default=None, help="Seed for the generated posts.")
+@click.option("--dashboard-port", type=int, default=None, help="Dashboard port.")
+@pass_state
+def demo(
+    state: CliState,
+    no_dashboard: bool,
+    port: int | None,
+    seed: int | None,
+    dashboard_port: int | None,
+) -> None:
+    """Serve the demo site, crawl it, classify, index into the store, open the dashboard."""
+    corpus, server, base_url = _serve(state.config(), port, seed)
+    try:
+        config = state.config(demo_url=base_url)
+        sources = [
+            s for s in config.sources if all(u.startswith(base_url + "/") for u in s.start_urls)
+        ]
+        if not sources:
+            raise UserError(
+                f"no source in {config.config_dir / 'sources.yaml'} points at the demo site; add entries whose start_urls begin with {{demo_site}}."
+            )
+        click.echo(
+            f"Demo site for {corpus.enterprise}: {base_url}/ ({len(corpus.posts)} posts, seed {corpus.seed})"
+        )
+        click.echo(f"Crawling {len(sources)} source(s): {', '.join(s.name for s in sources)} …")
+        crawl = crawl_sources(config, sources)
+        click.echo(
+            f"Crawl: {crawl.pages_fetched} pages fetched, {crawl.posts} posts, {crawl.quarantined} quarantined"
+        )
+        report = index_inbox(config, refresh=True)
+        echo_index_report(report, config.settings.store.backend)
+        if report.spooled_files:
+            raise SystemExit(1)
+        _summary(config)
+        if not no_dashboard:
+            run_dashboard(config, dashboard_port)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _summary(config: Config) -> None:
+    from yuqing.services import store_for
+
+    store = store_for(config)
+    try:
+        total = store.count()
+        themes: Counter[str] = Counter()
+        sentiments: Counter[str] = Counter()
+        for row in store.counts_by_day(by_theme=True):
+            themes[row.theme] += row.count
+        for row in store.counts_by_day(by_theme=False):
+            sentiments[row.sentiment] += row.count
+    finally:
+        store.close()
+    click.echo(f"Posts stored: {total} ({config.settings.store.backend}, {config.data_dir})")
+    click.echo("Posts per theme: " + ", ".join(f"{t} {n}" for t, n in themes.most_common()))
+    click.echo("Posts per sentiment: " + ", ".join(f"{s} {n}" for s, n in sentiments.most_common()))
+
+
+COMMANDS = (demo_site, demo, dashboard)

@@ -1,0 +1,112 @@
+"""The one `Post` schema that every stage uses, and the helpers that build its fields.
+
+A post's id is derived from its canonical URL, so a re-crawl of the same page maps to the
+same record and an upsert never duplicates it. Author handles are never stored: only a
+keyed hash of them (see `pseudonymise`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from w3lib.url import canonicalize_url
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+def canonical_url(url: str) -> str:
+    """The URL that identifies a page: sorted query, no fragment, normalised escapes."""
+    return canonicalize_url(url.strip(), keep_fragments=False)
+
+
+def post_id(url: str) -> str:
+    """A stable 20-hex-digit id from the canonical URL."""
+    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:20]
+
+
+def content_sha256(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def pseudonymise(handle: str | None, key: bytes) -> str | None:
+    """A keyed hash of an author handle; the handle itself is never kept."""
+    if not handle or not handle.strip():
+        return None
+    digest = hmac.new(key, handle.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"anon-{digest[:12]}"
+
+
+def as_shanghai(value: datetime) -> datetime:
+    """Naive datetimes from Chinese sites are Asia/Shanghai local time."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=SHANGHAI)
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(as_shanghai)]
+
+
+class OfficialReply(BaseModel):
+    """The answer an official body posted under a message, where a board has one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    replied_at: AwareDatetime | None = None
+    by: str | None = None
+
+
+class Classification(BaseModel):
+    """What a classifier said about a post, with the cues that explain it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    themes: list[str] = Field(default_factory=list)
+    sentiment: str | None = None
+    sentiment_score: float | None = None
+    cues: dict[str, list[str]] = Field(default_factory=dict)
+    classifier: str | None = None
+
+
+class Post(BaseModel):
+    """One public post, as collected, classified and stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    source: str
+    platform: str
+    url: str
+    title: str = ""
+    text: str
+    author: str | None = None
+    published_at: AwareDatetime | None = None
+    fetched_at: AwareDatetime
+    reply: OfficialReply | None = None
+    content_sha256: str
+    classification: Classification | None = None
+
+    @property
+    def themes(self) -> list[str]:
+        return self.classification.themes if self.classification else []
+
+    @property
+    def sentiment(self) -> str | None:
+        return self.classification.sentiment if self.classification else None
+
+    @property
+    def day(self) -> str | None:
+        """The Asia/Shanghai calendar day the post was published, as YYYY-MM-DD."""
+        when = self.published_at or self.fetched_at
+        return when.astimezone(SHANGHAI).date().isoformat()
+
+    def full_text(self) -> str:
+        return f"{self.title}\n{self.text}".strip()

@@ -1,0 +1,294 @@
+"""Typed, validated configuration: `configs/settings.yaml`, `sources.yaml` and `taxonomy.yaml`.
+
+`load_config(config_dir)` reads all three and raises `ConfigError` with the file, the key,
+what was wrong and how to fix it. Environment variables are read here, at the edge, and
+nowhere deeper: `YUQING_PSEUDONYM_KEY` (the author-hash key) and the overrides the CLI passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from yuqing.config_errors import ConfigError, load_model, read_yaml
+from yuqing.schema import SENTIMENTS
+
+logger = logging.getLogger(__name__)
+
+PSEUDONYM_KEY_ENV = "YUQING_PSEUDONYM_KEY"
+DEV_PSEUDONYM_KEY = "yuqing-dev-key-change-me"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- settings.yaml -----------------------------------------------------------------------
+
+
+class ElasticsearchSettings(_Strict):
+    url: str = "http://127.0.0.1:9200"
+    index: str = "yuqing-posts"
+    request_timeout: float = Field(30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:9200")
+        return v.rstrip("/")
+
+    @field_validator("index")
+    @classmethod
+    def _index_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", v):
+            raise ValueError("must be lowercase letters, digits, '.', '_' or '-'")
+        return v
+
+
+class StoreSettings(_Strict):
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+
+
+class CrawlSettings(_Strict):
+    user_agent: str = "YuqingBot/0.1 (public-opinion monitoring; obeys robots.txt)"
+    download_delay: float = Field(1.0, ge=0)
+    concurrent_requests_per_domain: int = Field(2, ge=1, le=16)
+    autothrottle_start_delay: float = Field(2.0, ge=0)
+    autothrottle_max_delay: float = Field(30.0, gt=0)
+    autothrottle_target_concurrency: float = Field(1.0, gt=0)
+    retry_times: int = Field(3, ge=0)
+    max_pages_per_source: int = Field(500, ge=1)
+
+
+class DemoSiteSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)
+    seed: int = 7
+
+    @field_validator("host")
+    @classmethod
+    def _loopback(cls, v: str) -> str:
+        if not (v.startswith("127.") or v in ("localhost", "::1")):
+            raise ValueError("the demo site serves on loopback only (127.0.0.1)")
+        return v
+
+
+class DashboardSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8501, ge=1, le=65535)
+
+
+class Settings(_Strict):
+    data_dir: Path = Path("data")
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    demo_site: DemoSiteSettings = Field(default_factory=DemoSiteSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+
+
+# --- sources.yaml ------------------------------------------------------------------------
+
+
+class ListSelectors(_Strict):
+    """Where a list page keeps its links. CSS by default; prefix with `xpath:` for XPath."""
+
+    index_links: str | None = None  # board index -> list pages (optional first hop)
+    item_links: str
+    next_page: str | None = None
+
+
+class DetailSelectors(_Strict):
+    title: str
+    text: str
+    author: str | None = None
+    published_at: str | None = None
+    reply_text: str | None = None
+    reply_by: str | None = None
+    reply_at: str | None = None
+
+
+class Source(_Strict):
+    name: str
+    type: Literal["board", "feed"]
+    platform: str
+    start_urls: list[str] = Field(min_length=1)
+    enabled: bool = True
+    listing: ListSelectors | None = Field(None, alias="list")
+    detail: DetailSelectors | None = None
+    download_delay: float | None = Field(None, ge=0)
+    max_pages: int | None = Field(None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", v):
+            raise ValueError("must be a slug of lowercase letters, digits, '_' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _board_needs_selectors(self) -> Source:
+        if self.type == "board" and (self.listing is None or self.detail is None):
+            raise ValueError("a `board` source needs both `list` and `detail` selectors")
+        return self
+
+
+class SourcesFile(_Strict):
+    sources: list[Source] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> SourcesFile:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+# --- taxonomy.yaml -----------------------------------------------------------------------
+
+
+class Theme(_Strict):
+    id: str
+    name: str
+    description: str = ""
+    keywords: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("keywords")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in v.items() if w <= 0]
+        if bad:
+            raise ValueError(f"keyword weights must be > 0; fix {', '.join(bad)}")
+        return v
+
+
+class SentimentLexicon(_Strict):
+    labels: list[str] = Field(default_factory=lambda: list(SENTIMENTS))
+    negative: dict[str, float] = Field(default_factory=dict)
+    positive: dict[str, float] = Field(default_factory=dict)
+    negations: list[str] = Field(default_factory=list)
+    degree: dict[str, float] = Field(default_factory=dict)
+    threshold: float = Field(1.0, gt=0)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: list[str]) -> list[str]:
+        if sorted(v) != sorted(SENTIMENTS):
+            raise ValueError(f"must be exactly {list(SENTIMENTS)}")
+        return v
+
+
+class Taxonomy(_Strict):
+    themes: list[Theme] = Field(min_length=2)
+    fallback: str = "other"
+    theme_threshold: float = Field(2.0, gt=0)
+    max_themes: int = Field(3, ge=1)
+    sentiment: SentimentLexicon
+
+    @model_validator(mode="after")
+    def _check(self) -> Taxonomy:
+        ids = [t.id for t in self.themes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"theme ids must be unique; repeated: {', '.join(dupes)}")
+        if self.fallback not in ids:
+            raise ValueError(f"`fallback` theme {self.fallback!r} is not among the theme ids")
+        return self
+
+    @property
+    def theme_ids(self) -> list[str]:
+        return [t.id for t in self.themes]
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the app reads from configs/ and the environment, validated."""
+
+    config_dir: Path
+    settings: Settings
+    sources: list[Source]
+    taxonomy: Taxonomy
+    pseudonym_key: bytes
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+
+def pseudonym_key_from_env(environ: dict[str, str] | None = None) -> bytes:
+    env = os.environ if environ is None else environ
+    key = env.get(PSEUDONYM_KEY_ENV, "")
+    if not key:
+        logger.warning(
+            "%s is not set: author handles are hashed with the public development key. "
+            "Set it to a long random secret in production.",
+            PSEUDONYM_KEY_ENV,
+        )
+        key = DEV_PSEUDONYM_KEY
+    return key.encode("utf-8")
+
+
+def load_settings(config_dir: Path) -> Settings:
+    path = config_dir / "settings.yaml"
+    settings = load_model(path, Settings)
+    if not settings.data_dir.is_absolute():
+        # Relative to the project root (the folder that holds configs/), not to the cwd.
+        settings.data_dir = (config_dir.resolve().parent / settings.data_dir).resolve()
+    return settings
+
+
+def load_sources(config_dir: Path, demo_site_url: str) -> list[Source]:
+    """Read sources.yaml; `{demo_site}` in a URL becomes the demo site's base URL."""
+    path = config_dir / "sources.yaml"
+    data = read_yaml(path)
+    for i, src in enumerate(data.get("sources") or []):
+        urls = src.get("start_urls") if isinstance(src, dict) else None
+        if isinstance(urls, list):
+            for j, url in enumerate(urls):
+                if isinstance(url, str) and "{" in url:
+                    if "{demo_site}" not in url:
+                        raise ConfigError(
+                            path,
+                            [
+                                f"key `sources[{i}].start_urls[{j}]`: unknown placeholder in {url!r}. Fix: the only placeholder is {{demo_site}}."
+                            ],
+                        )
+                    urls[j] = url.replace("{demo_site}", demo_site_url)
+    return load_model(path, SourcesFile, data).sources
+
+
+def demo_site_url(settings: Settings) -> str:
+    return f"http://{settings.demo_site.host}:{settings.demo_site.port}"
+
+
+def load_config(
+    config_dir: Path | str = "configs",
+    *,
+    data_dir: Path | str | None = None,
+    demo_url: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Load and validate configs/, applying the CLI's overrides."""
+    config_dir = Path(config_dir)
+    if not config_dir.is_dir():
+        raise ConfigError(
+            config_dir,
+            ["config folder not found. Fix: run from the project root or pass --config-dir PATH."],
+        )
+    settings = load_settings(config_dir)
+    if data_dir is not None:
+        settings.data_dir = Path(data_dir).resolve()
+    sources = load_sources(config_dir, demo_url or demo_site_url(settings))
+    taxonomy = load_model(config_dir / "taxonomy.yaml", Taxonomy)
+    return Config(config_dir, settings, sources, taxonomy, pseudonym_key_from_env(environ))
