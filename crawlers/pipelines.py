@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 from pydantic import ValidationError
-from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
@@ -59,11 +58,12 @@ def item_to_post(item: dict[str, Any], key: bytes, fetched_at: datetime) -> Post
 
 
 class PostPipeline:
-    def __init__(self, output_dir: Path, quarantine_dir: Path, key: bytes, stats: Any):
+    def __init__(self, crawler: Crawler, output_dir: Path, quarantine_dir: Path, key: bytes):
         self.output_dir = output_dir
         self.quarantine_dir = quarantine_dir
         self.key = key
-        self.stats = stats
+        self.crawler = crawler
+        self.stats = crawler.stats
         self._out: IO[str] | None = None
         self._quarantine: IO[str] | None = None
 
@@ -76,13 +76,14 @@ class PostPipeline:
                     f"{name} setting must be set to enable {cls.__name__}; run crawls with `yuqing crawl`."
                 )
         return cls(
+            crawler,
             Path(s["YUQING_OUTPUT_DIR"]),
             Path(s["YUQING_QUARANTINE_DIR"]),
             s["YUQING_PSEUDONYM_KEY"].encode("utf-8"),
-            crawler.stats,
         )
 
-    def open_spider(self, spider: Spider) -> None:
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
         stamp = datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S%f")
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
@@ -93,7 +94,7 @@ class PostPipeline:
             self.quarantine_dir / f"{stamp}-{spider.name}.jsonl", "a", encoding="utf-8"
         )
 
-    def close_spider(self, spider: Spider) -> None:
+    def close_spider(self) -> None:
         for handle in (self._out, self._quarantine):
             if handle:
                 handle.close()
@@ -106,7 +107,8 @@ class PostPipeline:
         if quarantine.exists() and not quarantine.stat().st_size:
             quarantine.unlink()
 
-    def process_item(self, item: Any, spider: Spider) -> Any:
+    def process_item(self, item: Any) -> Any:
+        spider = self.crawler.spider
         raw = dict(item)
         try:
             post = item_to_post(raw, self.key, datetime.now(SHANGHAI))

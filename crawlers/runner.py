@@ -65,10 +65,25 @@ def scrapy_settings(
             "YUQING_QUARANTINE_DIR": str(quarantine_dir),
             "YUQING_PSEUDONYM_KEY": key.decode("utf-8"),
             "LOG_LEVEL": log_level,
+            "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
         },
-        priority="cmdline",
+        priority="project",  # below a spider's custom_settings, so per-source overrides win
     )
     return settings
+
+
+def spider_class(source: Source) -> type:
+    """The spider class for a source, carrying the source's own politeness overrides."""
+    base = SPIDERS[source.type]
+    custom: dict[str, Any] = {}
+    if source.download_delay is not None:
+        custom["DOWNLOAD_DELAY"] = source.download_delay
+        custom["AUTOTHROTTLE_START_DELAY"] = source.download_delay
+    if not custom:
+        return base
+    return type(
+        f"{base.__name__}_{source.name.replace('-', '_')}", (base,), {"custom_settings": custom}
+    )
 
 
 def run_crawl(sources: list[Source], settings: ScrapySettings) -> CrawlReport:
@@ -76,12 +91,12 @@ def run_crawl(sources: list[Source], settings: ScrapySettings) -> CrawlReport:
 
     Twisted's reactor runs once per process, so call this at most once per process.
     """
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawlers = {}
     for source in sources:
         if not source.enabled:
             continue
-        crawler = process.create_crawler(SPIDERS[source.type])
+        crawler = process.create_crawler(spider_class(source))
         crawlers[source.name] = crawler
         process.crawl(crawler, source=source)
     if not crawlers:

@@ -34,9 +34,14 @@ from yuqing.commands.common import CliState
 def main(ctx: click.Context, config_dir: Path, data_dir: Path | None, verbose: int) -> None:
     """Yuqing: watch what is said publicly about the enterprise, so problems get solved."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)  # on the handler: Scrapy resets the root logger's level
+    logging.basicConfig(level=level, handlers=[handler])
+    if verbose < 2:
+        # The client logs each failed connection attempt with a traceback; the command
+        # itself reports an unreachable store in one line.
+        logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
     ctx.obj = CliState(config_dir, data_dir)
 
 

@@ -226,11 +226,20 @@ class Config:
         return self.settings.data_dir
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str, *args: object) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        logger.warning(message, *args)
+
+
 def pseudonym_key_from_env(environ: dict[str, str] | None = None) -> bytes:
     env = os.environ if environ is None else environ
     key = env.get(PSEUDONYM_KEY_ENV, "")
     if not key:
-        logger.warning(
+        _warn_once(
             "%s is not set: author handles are hashed with the public development key. "
             "Set it to a long random secret in production.",
             PSEUDONYM_KEY_ENV,

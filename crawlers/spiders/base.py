@@ -22,8 +22,6 @@ class SourceSpider(scrapy.Spider):
         super().__init__(*args, name=source.name, **kwargs)
         self.source = source
         self.start_urls = list(source.start_urls)
-        if source.download_delay is not None:
-            self.download_delay = source.download_delay
         self.list_pages = 0
 
     def _item_base(self) -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""`yuqing demo --no-dashboard` runs the whole path, then `yuqing search` finds the posts.
+
+Once on the embedded SQLite store, once on the real Elasticsearch node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ES_URL
+
+pytestmark = pytest.mark.slow
+
+
+def yuqing(config_dir: Path, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "YUQING_PSEUDONYM_KEY": "demo-test-key"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "yuqing",
+        "--config-dir",
+        str(config_dir),
+        "--data-dir",
+        str(data_dir),
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+
+
+def check_demo(config_dir: Path, data_dir: Path, backend: str) -> None:
+    demo = yuqing(config_dir, data_dir, "demo", "--no-dashboard", "--port", "0", "--seed", "3")
+    assert demo.returncode == 0, demo.stderr
+    out = demo.stdout
+    assert "Demo site for 青岚能源集团: http://127.0.0.1:" in out
+    assert "Crawl: 305 pages fetched, 325 posts, 0 quarantined" in out
+    assert f"Index ({backend}): 325 posts from 3 batch(es): 325 created, 0 updated" in out
+    assert f"Posts stored: 325 ({backend}," in out
+    per_theme = dict(
+        item.rsplit(" ", 1)
+        for item in out.split("Posts per theme: ")[1].splitlines()[0].split(", ")
+    )
+    assert set(per_theme) == {
+        "wages", "welfare", "job_transfer", "children_employment", "injury_illness",
+        "family_survivors", "hardship", "legacy", "cadre_conduct", "safety_environment", "other",
+    }  # fmt: skip
+    per_sentiment = dict(
+        item.rsplit(" ", 1)
+        for item in out.split("Posts per sentiment: ")[1].splitlines()[0].split(", ")
+    )
+    assert set(per_sentiment) == {"negative", "neutral", "positive"}
+    assert sum(map(int, per_sentiment.values())) == 325
+
+    found = yuqing(config_dir, data_dir, "search", "工资", "--json", "--limit", "5")
+    assert found.returncode == 0, found.stderr
+    result = json.loads(found.stdout)
+    assert result["total"] >= 20
+    assert len(result["hits"]) == 5
+    for hit in result["hits"]:
+        assert "【工资】" in hit["snippet"]
+        assert hit["url"].startswith("http://127.0.0.1:")
+    dates = [hit["published_at"] for hit in result["hits"]]
+    assert dates == sorted(dates, reverse=True)
+
+    negative = yuqing(
+        config_dir,
+        data_dir,
+        "search",
+        "工资",
+        "--theme",
+        "wages",
+        "--sentiment",
+        "negative",
+        "--json",
+    )
+    hits = json.loads(negative.stdout)["hits"]
+    assert hits and all("wages" in h["themes"] and h["sentiment"] == "negative" for h in hits)
+
+    bad = yuqing(config_dir, data_dir, "search", "工资", "--theme", "salary")
+    assert bad.returncode == 2
+    assert "unknown theme(s): salary. Themes: wages, welfare" in bad.stderr
+
+
+def test_demo_on_sqlite(config_dir, tmp_path):
+    check_demo(config_dir, tmp_path / "data", "sqlite")
+    assert (tmp_path / "data" / "yuqing.sqlite3").is_file()
+
+
+def test_demo_on_elasticsearch(config_dir, tmp_path, es_client, es_index):
+    settings = config_dir / "settings.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace("backend: sqlite", "backend: elasticsearch")
+    text = text.replace("url: http://127.0.0.1:9200", f"url: {ES_URL}").replace(
+        "index: yuqing-posts", f"index: {es_index}"
+    )
+    settings.write_text(text, encoding="utf-8")
+    check_demo(config_dir, tmp_path / "data", "elasticsearch")
+    assert es_client.count(index=es_index)["count"] == 325
+
+
+def test_search_with_elasticsearch_down_says_what_to_do(config_dir, tmp_path):
+    settings = config_dir / "settings.yaml"
+    text = settings.read_text(encoding="utf-8").replace("backend: sqlite", "backend: elasticsearch")
+    settings.write_text(
+        text.replace("url: http://127.0.0.1:9200", "url: http://127.0.0.1:9"), encoding="utf-8"
+    )
+    proc = yuqing(config_dir, tmp_path / "data", "search", "工资")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert (
+        "Elasticsearch unreachable" in proc.stderr
+        and "scripts/elasticsearch.sh start" in proc.stderr
+    )
