@@ -148,6 +148,7 @@ class SqliteStore:
     ) -> list[DayCount]:
         query = query or SearchQuery()
         where, params = self._where(query, query_terms(query.text, self.segmenter))
+        where += " AND p.sentiment IS NOT NULL"  # as Elasticsearch's terms aggregation
         if by_theme:
             sql = (
                 "SELECT p.day, t.theme, p.sentiment, count(*) FROM posts p "
