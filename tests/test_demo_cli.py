@@ -116,3 +116,57 @@ def test_search_with_elasticsearch_down_says_what_to_do(config_dir, tmp_path):
         "Elasticsearch unreachable" in proc.stderr
         and "scripts/elasticsearch.sh start" in proc.stderr
     )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_opens_the_dashboard_and_stops_on_sigterm(config_dir, tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "yuqing",
+        "--config-dir",
+        str(config_dir),
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
+    cmd += ["demo", "--port", "0", "--dashboard-port", str(port)]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "YUQING_PSEUDONYM_KEY": "k"},
+    )
+    try:
+        deadline, health = time.monotonic() + 120, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+                ).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert health == b"ok"
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+        assert "<title>Streamlit</title>" in page or "streamlit" in page.lower()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert f"Dashboard: http://127.0.0.1:{port}/" in out
+    assert "Posts stored: 325 (sqlite," in out
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)

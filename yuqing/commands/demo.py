@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -49,12 +50,14 @@ def demo_site(state: CliState, port: int | None, seed: int | None) -> None:
     click.echo(
         f"Demo site for {corpus.enterprise}: {base_url}/ ({len(corpus.posts)} posts, seed {corpus.seed}). Ctrl-C stops it."
     )
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        pass
+        click.echo("Stopping the demo site …")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.shutdown()
         server.server_close()
 
@@ -75,11 +78,23 @@ def run_dashboard(config: Config, port: int | None) -> None:
     url = f"http://{config.settings.dashboard.host}:{port}/"
     click.echo(f"Dashboard: {url} (Ctrl-C stops it)")
     proc = subprocess.Popen(dashboard_command(config, port))
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
+        click.echo("Stopping the dashboard …")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @click.command()
