@@ -17,6 +17,7 @@ from elasticsearch import TransportError
 
 from dashboard import data
 from index.base import Store, StoreUnavailable
+from nlp.corrections import CorrectionLog
 from yuqing.settings import Config
 
 logger = logging.getLogger(__name__)
@@ -68,3 +69,12 @@ def search(
     theme_names: dict[str, str],
 ) -> data.SearchPage:
     return data.search_posts(_store, text, themes, sentiments, page, page_size, theme_names)
+
+
+def record_correction(ctx: AppContext, post_id: str, themes: list[str], sentiment: str) -> None:
+    """Store an officer's correction of a post's tags as labelled data."""
+    post = ctx.store.get(post_id)
+    if post is None:
+        raise ValueError(f"post {post_id} is no longer in the store")
+    log = CorrectionLog.in_data_dir(ctx.config.data_dir)
+    log.record(post, themes, sentiment, ctx.config.taxonomy.theme_ids)

@@ -10,7 +10,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
@@ -60,6 +60,7 @@ class ResultRow:
     title: str
     snippet: str
     url: str
+    cues: dict[str, list[str]] = field(default_factory=dict)  # why each tag was given
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,20 @@ def search_posts(
             title=hit.post.title,
             snippet=_without_title(hit.snippet, hit.post.title),
             url=hit.post.url,
+            cues=dict(hit.post.classification.cues) if hit.post.classification else {},
         )
         for hit in result.hits
     ]
     return SearchPage(total=result.total, page=page, page_count=page_count, rows=rows)
+
+
+def explain(cues: Mapping[str, Sequence[str]], theme_names: Mapping[str, str]) -> list[str]:
+    """One line per tag: the tag's name, then the cues that caused it."""
+    lines = []
+    for key, found in cues.items():
+        label = "情感 sentiment" if key == "sentiment" else theme_names.get(key, key)
+        lines.append(f"{label}: {' '.join(found)}")
+    return lines
 
 
 def _without_title(snippet: str, title: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from yuqing.schema import Classification
@@ -14,3 +14,15 @@ class Classifier(Protocol):
     name: str
 
     def classify(self, texts: Sequence[str]) -> list[Classification]: ...
+
+
+class NormalizingClassifier:
+    """Normalises each text (Traditional → Simplified, evasions collapsed …) before `inner`."""
+
+    def __init__(self, inner: Classifier, normalize: Callable[[str], str]):
+        self.inner = inner
+        self.normalize = normalize
+        self.name = inner.name
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        return self.inner.classify([self.normalize(t) for t in texts])

@@ -15,6 +15,7 @@ from dashboard.data import day_window, overview_frames, search_posts
 from dashboard.plaintext import escape_markdown, http_url
 from index.factory import sqlite_path
 from index.sqlite_store import SqliteStore
+from nlp.corrections import CorrectionLog
 from yuqing.schema import SHANGHAI, Classification, Post, content_sha256, post_id
 from yuqing.settings import load_config
 
@@ -355,3 +356,41 @@ def test_app_shows_a_broken_config_in_words(app_dirs) -> None:
     assert "settings.yaml" in at.error[0].value
     assert "store.backend" in at.error[0].value
     assert not at.info and not at.metric
+
+
+def test_app_shows_cues_and_records_corrections(app_dirs, segmenter) -> None:
+    config_dir, data_dir = app_dirs
+    config = load_config(config_dir, data_dir=data_dir)
+    today = datetime.now(SHANGHAI).date()
+    post = make_post(1, today, "工资又拖了", "车间工资拖了三个月。", ["wages"], "negative")
+    post = post.model_copy(
+        update={
+            "classification": post.classification.model_copy(
+                update={"cues": {"wages": ["工资"], "sentiment": ["拖(-1.0)"]}}
+            )
+        }
+    )
+    store = SqliteStore(sqlite_path(config.settings), segmenter)
+    store.setup()
+    store.upsert([post])
+    store.close()
+
+    at = run_app()
+    at.switch_page("views/search.py").run()
+    captions = [c.value for c in at.caption]
+    assert r"薪酬分配\: 工资" in captions
+    assert r"情感 sentiment\: 拖\(\-1\.0\)" in captions
+
+    at.multiselect(key=f"fix-themes-{post.id}").set_value(["wages", "cadre_conduct"])
+    at.radio(key=f"fix-sentiment-{post.id}").set_value("neutral")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception
+    assert at.success[0].value == "Saved. It will train the next model."
+
+    [example] = CorrectionLog.in_data_dir(data_dir).latest()
+    assert (example.id, example.themes, example.sentiment) == (
+        post.id,
+        ("wages", "cadre_conduct"),
+        "neutral",
+    )
+    assert example.text == post.text and example.title == post.title

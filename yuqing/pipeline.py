@@ -80,7 +80,7 @@ def _read_batch(path: Path, quarantine: Path, report: IndexReport) -> Iterator[P
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def classify_posts(posts: list[Post], classifier: Classifier, batch_size: int = 256) -> list[Post]:
+def classify_posts(posts: list[Post], classifier: Classifier, batch_size: int = 64) -> list[Post]:
     out: list[Post] = []
     for start in range(0, len(posts), batch_size):
         batch = posts[start : start + batch_size]
@@ -91,12 +91,16 @@ def classify_posts(posts: list[Post], classifier: Classifier, batch_size: int = 
     return out
 
 
-def process_inbox(paths: DataPaths, store: Store, classifier: Classifier) -> IndexReport:
+def process_inbox(
+    paths: DataPaths, store: Store, classifier: Classifier, batch_size: int = 64
+) -> IndexReport:
     """Classify and index every batch in the inbox, oldest first; spool on store outage."""
     report = IndexReport()
     batches = sorted(paths.inbox.glob("*.jsonl")) if paths.inbox.is_dir() else []
     for i, path in enumerate(batches):
-        posts = classify_posts(list(_read_batch(path, paths.quarantine, report)), classifier)
+        posts = classify_posts(
+            list(_read_batch(path, paths.quarantine, report)), classifier, batch_size
+        )
         try:
             result = store.upsert(posts)
         except StoreUnavailable as e:

@@ -1,21 +1,41 @@
-"""Build the shared parts (segmenter, classifier, store) from a loaded Config, once."""
+"""Build the shared parts (normaliser, segmenter, classifier, store) from a loaded Config."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from index.base import Store
 from index.factory import open_store
-from nlp.base import Classifier
-from nlp.lexicon import LexiconClassifier, taxonomy_words
+from nlp.base import Classifier, NormalizingClassifier
+from nlp.lexicon import taxonomy_words
+from nlp.normalize import Normalizer, get_normalizer, load_normalization, user_words
 from nlp.segment import Segmenter, get_segmenter
 from yuqing.settings import Config
 
+NORMALIZATION_FILE = "normalization.yaml"
+
+
+def normalizer_for(config: Config) -> Normalizer:
+    return get_normalizer(load_normalization(config.config_dir / NORMALIZATION_FILE))
+
 
 def segmenter_for(config: Config) -> Segmenter:
-    return get_segmenter(taxonomy_words(config.taxonomy))
+    """jieba with the taxonomy's cue words and the normalisation table's words kept whole."""
+    table = load_normalization(config.config_dir / NORMALIZATION_FILE)
+    return get_segmenter(taxonomy_words(config.taxonomy) | user_words(table))
 
 
-def classifier_for(config: Config) -> Classifier:
-    return LexiconClassifier(config.taxonomy, segmenter_for(config))
+def classifier_for(config: Config, model_dir: Path | None = None) -> Classifier:
+    """The configured classifier (or the model in `model_dir`), normalising its input."""
+    from nlp.factory import build_classifier, detect_kind
+
+    settings = config.settings.classifier
+    if model_dir is not None:
+        kind = detect_kind(model_dir)
+    else:
+        kind, model_dir = settings.kind, settings.model_dir
+    inner = build_classifier(kind, config.taxonomy, model_dir, segmenter=segmenter_for(config))
+    return NormalizingClassifier(inner, normalizer_for(config).normalize)
 
 
 def store_for(config: Config, *, refresh: bool = False) -> Store:

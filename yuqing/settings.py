@@ -86,9 +86,24 @@ class DashboardSettings(_Strict):
     port: int = Field(8501, ge=1, le=65535)
 
 
+class ClassifierSettings(_Strict):
+    kind: Literal["lexicon", "linear", "transformer"] = "lexicon"
+    model_dir: Path | None = None
+    batch_size: int = Field(64, ge=1, le=4096)
+
+    @model_validator(mode="after")
+    def _trained_needs_model(self) -> ClassifierSettings:
+        if self.kind != "lexicon" and self.model_dir is None:
+            raise ValueError(
+                f"a {self.kind} classifier needs `model_dir`: the folder `yuqing train` wrote"
+            )
+        return self
+
+
 class Settings(_Strict):
     data_dir: Path = Path("data")
     store: StoreSettings = Field(default_factory=StoreSettings)
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     demo_site: DemoSiteSettings = Field(default_factory=DemoSiteSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
@@ -251,9 +266,11 @@ def pseudonym_key_from_env(environ: dict[str, str] | None = None) -> bytes:
 def load_settings(config_dir: Path) -> Settings:
     path = config_dir / "settings.yaml"
     settings = load_model(path, Settings)
-    if not settings.data_dir.is_absolute():
-        # Relative to the project root (the folder that holds configs/), not to the cwd.
-        settings.data_dir = (config_dir.resolve().parent / settings.data_dir).resolve()
+    # Relative paths are relative to the project root (the folder holding configs/), not the cwd.
+    root = config_dir.resolve().parent
+    settings.data_dir = (root / settings.data_dir).resolve()
+    if settings.classifier.model_dir is not None:
+        settings.classifier.model_dir = (root / settings.classifier.model_dir).resolve()
     return settings
 
 

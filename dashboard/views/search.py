@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context
-from dashboard.data import ResultRow
+from dashboard.data import ResultRow, explain
 from dashboard.plaintext import escape_markdown, http_url
 from yuqing.schema import SENTIMENTS
 
@@ -30,9 +30,36 @@ def show(row: ResultRow) -> None:
         st.caption(escape_markdown(meta))
         st.markdown(f"**{escape_markdown(row.title) or '(no title)'}**")
         st.markdown(escape_markdown(row.snippet))
+        for line in explain(row.cues, ctx.theme_names):
+            st.caption(escape_markdown(line))
         url = http_url(row.url)
         if url:
             st.link_button("Open original ↗", url)
+        with st.expander("Correct the tags"):
+            correction_form(row)
+
+
+def correction_form(row: ResultRow) -> None:
+    """Officers' corrections become labelled data (`yuqing labels export`)."""
+    with st.form(key=f"correct-{row.id}"):
+        themes = st.multiselect(
+            "Themes",
+            list(ctx.theme_names),
+            default=[t for t in row.themes if t in ctx.theme_names],
+            format_func=lambda theme: ctx.theme_names.get(theme, theme),
+            key=f"fix-themes-{row.id}",
+        )
+        current = SENTIMENTS.index(row.sentiment) if row.sentiment in SENTIMENTS else 1
+        sentiment = st.radio(
+            "Sentiment", SENTIMENTS, index=current, horizontal=True, key=f"fix-sentiment-{row.id}"
+        )
+        if st.form_submit_button("Save correction"):
+            try:
+                context.record_correction(ctx, row.id, themes, sentiment)
+            except ValueError as e:
+                st.error(str(e))
+            else:
+                st.success("Saved. It will train the next model.")
 
 
 st.title("Search")

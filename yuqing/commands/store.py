@@ -32,7 +32,8 @@ def index_inbox(config: Config, refresh: bool = False) -> IndexReport:
         pending = len(list(paths.inbox.glob("*.jsonl"))) if paths.inbox.is_dir() else 0
         return IndexReport(spooled_files=pending, error=str(e))
     try:
-        return process_inbox(paths, store, classifier_for(config))
+        batch = config.settings.classifier.batch_size
+        return process_inbox(paths, store, classifier_for(config), batch)
     finally:
         store.close()
 

