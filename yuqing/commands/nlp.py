@@ -99,7 +99,6 @@ def train(
 ) -> None:
     """Train a classifier on labelled posts and save it with its label maps and model card."""
     from nlp.factory import train as train_model
-
     from yuqing.services import normalizer_for
 
     config = state.config()
