@@ -17,6 +17,7 @@ from yuqing.schema import SHANGHAI, Post
 
 _PHRASE = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,13 @@ def index_words(text: str, segmenter: Segmenter) -> str:
     return " ".join(w for tok in segmenter.segmented(text).split() for w in _WORD.findall(tok))
 
 
+def fine_words(text: str, segmenter: Segmenter) -> str:
+    """Every word and the words inside long ones, so 工资 finds 拖欠工资. Single words match here;
+    phrases match `index_words`, whose positions are the text's."""
+    tokens = segmenter.cut_for_search(_SPACE.sub(" ", text or "").lower())
+    return " ".join(w for tok in tokens for w in _WORD.findall(tok))
+
+
 def post_date(post: Post) -> datetime:
     return post.published_at or post.fetched_at
 
@@ -128,10 +136,12 @@ def to_document(post: Post, segmenter: Segmenter) -> dict[str, Any]:
     """The flat document both stores keep: the post, plus fields for search and counts."""
     doc = post.model_dump(mode="json")
     doc["seg"] = index_words(post.full_text(), segmenter)
+    doc["seg_fine"] = fine_words(post.full_text(), segmenter)
     doc["date"] = post_date(post).isoformat()
     doc["day"] = post_day(post)
     doc["themes"] = list(post.themes)
     doc["sentiment"] = post.sentiment
+    doc["replied"] = post.replied
     return doc
 
 

@@ -49,8 +49,13 @@ MAPPING: dict[str, Any] = {
             "properties": {"text": _STORED, "replied_at": _DATE, "by": _KEYWORD},
         },
         "content_sha256": _KEYWORD,
+        "units": _KEYWORD,
+        "story_id": _KEYWORD,
+        "deleted": {"type": "boolean"},
+        "replied": {"type": "boolean"},
         "classification": {"type": "object", "enabled": False},
         "seg": {"type": "text", "analyzer": "whitespace"},
+        "seg_fine": {"type": "text", "analyzer": "whitespace"},
         "date": _DATE,
         "day": _KEYWORD,
         "themes": _KEYWORD,
@@ -147,7 +152,7 @@ class ElasticsearchStore:
             size=query.limit,
             from_=query.offset,
             track_total_hits=True,
-            source_excludes=["seg"],
+            source_excludes=["seg", "seg_fine"],
         )
         hits = []
         for hit in resp["hits"]["hits"]:
@@ -199,7 +204,12 @@ class ElasticsearchStore:
 
     @staticmethod
     def _query(query: SearchQuery, terms: list[list[str]]) -> dict[str, Any]:
-        must: list[dict[str, Any]] = [{"match_phrase": {"seg": " ".join(words)}} for words in terms]
+        must: list[dict[str, Any]] = [
+            {"match_phrase": {"seg": " ".join(words)}}
+            if len(words) > 1
+            else {"match": {"seg_fine": words[0]}}
+            for words in terms
+        ]
         filters: list[dict[str, Any]] = []
         for field, values in (
             ("themes", query.themes),

@@ -31,6 +31,7 @@ from yuqing.schema import Post
 
 logger = logging.getLogger(__name__)
 
+SCHEMA_VERSION = 2  # 2: the word index has seg (phrases) and seg_fine (words)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
     id TEXT PRIMARY KEY,
@@ -49,7 +50,7 @@ CREATE TABLE IF NOT EXISTS post_themes (
     PRIMARY KEY (post_id, theme)
 );
 CREATE INDEX IF NOT EXISTS post_themes_theme ON post_themes (theme);
-CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (seg, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (seg, seg_fine, tokenize = 'unicode61');
 """
 
 
@@ -67,8 +68,29 @@ class SqliteStore:
         self._lock = threading.Lock()
 
     def setup(self) -> None:
+        """Create the tables; a file from an older schema gets its word index rebuilt."""
         with self._lock, self._db:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            has_fts = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'posts_fts'"
+            ).fetchone()
+            rebuild = bool(has_fts) and version < SCHEMA_VERSION
+            if rebuild:
+                self._db.execute("DROP TABLE posts_fts")
             self._db.executescript(SCHEMA)
+            if rebuild:
+                self._rebuild_word_index()
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _rebuild_word_index(self) -> None:
+        rows = self._db.execute("SELECT rowid, doc FROM posts").fetchall()
+        logger.info("rebuilding the word index of %d posts in %s", len(rows), self.path)
+        for rowid, body in rows:
+            doc = to_document(from_document(json.loads(body)), self.segmenter)
+            self._db.execute(
+                "INSERT INTO posts_fts (rowid, seg, seg_fine) VALUES (?, ?, ?)",
+                (rowid, doc["seg"], doc["seg_fine"]),
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -110,7 +132,8 @@ class SqliteStore:
                     ).lastrowid
                     result.created += 1
                 self._db.execute(
-                    "INSERT INTO posts_fts (rowid, seg) VALUES (?, ?)", (rowid, doc["seg"])
+                    "INSERT INTO posts_fts (rowid, seg, seg_fine) VALUES (?, ?, ?)",
+                    (rowid, doc["seg"], doc["seg_fine"]),
                 )
                 self._db.executemany(
                     "INSERT INTO post_themes VALUES (?, ?)", [(post.id, t) for t in doc["themes"]]
@@ -168,7 +191,11 @@ class SqliteStore:
     def _where(query: SearchQuery, terms: list[list[str]]) -> tuple[str, list[Any]]:
         clauses, params = ["1"], []
         if terms:
-            match = " AND ".join('"' + " ".join(words) + '"' for words in terms)
+            # One word: any of its forms (seg_fine); a phrase: words in order (seg).
+            match = " AND ".join(
+                ("seg_fine" if len(words) == 1 else "seg") + ' : "' + " ".join(words) + '"'
+                for words in terms
+            )
             clauses.append("p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
             params.append(match)
         for column, values in (

@@ -38,6 +38,14 @@ class Segmenter:
             if t and not _PUNCT.match(t)
         ]
 
+    def cut_for_search(self, text: str) -> list[str]:
+        """Words plus the dictionary words inside long ones (拖欠工资 → 拖欠, 工资, 拖欠工资)."""
+        return [
+            t
+            for t in (w.strip() for w in self._tokenizer.cut_for_search(text or ""))
+            if t and not _PUNCT.match(t)
+        ]
+
     def segmented(self, text: str) -> str:
         """`text` as space-separated lowercase words: what the stores index and query."""
         return " ".join(t.lower() for t in self.cut(_SPACE.sub(" ", text or "")))

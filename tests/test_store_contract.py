@@ -220,3 +220,30 @@ def test_counts_by_day_sentiment_only_and_filtered(loaded):
         DayCount("2026-10-02", "wages", "negative", 1),
         DayCount("2026-10-02", "wages", "positive", 1),
     ]
+
+
+def test_a_word_inside_a_dictionary_compound_is_found(store):
+    # 拖欠工资 is one word in the taxonomy's jieba dictionary; 工资 must still find it.
+    post = make_post(7, "讨薪", "拖欠工资半年了", ["wages"], "negative", day=3)
+    store.upsert([post])
+    assert titles(store.search(SearchQuery("工资"))) == ["讨薪"]
+    assert titles(store.search(SearchQuery("拖欠工资"))) == ["讨薪"]
+
+
+def test_old_sqlite_file_gets_its_word_index_rebuilt(tmp_path, segmenter):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    store = SqliteStore(path, segmenter)
+    store.setup()
+    store.upsert(POSTS)
+    store.close()
+    db = sqlite3.connect(path)  # make it look like a version-1 file
+    db.executescript(
+        "DROP TABLE posts_fts; CREATE VIRTUAL TABLE posts_fts USING fts5 (seg); PRAGMA user_version = 0;"
+    )
+    db.close()
+    store = SqliteStore(path, segmenter)
+    store.setup()
+    assert titles(store.search(SearchQuery("工资"))) == ["取暖费", "补发了", "三个月没发工资"]
+    store.close()

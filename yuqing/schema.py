@@ -92,6 +92,9 @@ class Post(BaseModel):
     fetched_at: AwareDatetime
     reply: OfficialReply | None = None
     content_sha256: str
+    units: list[str] = Field(default_factory=list)  # watch-list units the post mentions
+    story_id: str | None = None  # posts telling the same grievance share a story
+    deleted: bool = False  # gone from its site on a later crawl; the evidence is kept
     classification: Classification | None = None
 
     @property
@@ -101,6 +104,10 @@ class Post(BaseModel):
     @property
     def sentiment(self) -> str | None:
         return self.classification.sentiment if self.classification else None
+
+    @property
+    def replied(self) -> bool:
+        return self.reply is not None
 
     @property
     def day(self) -> str | None:
