@@ -10,41 +10,65 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from nlp.segment import Segmenter
-from yuqing.schema import SHANGHAI, Post
+from yuqing.schema import SHANGHAI, Annotations, Post
 
 _PHRASE = re.compile(r'"([^"]+)"|(\S+)')
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
 
 
+Cursor = tuple[int, str]  # search_after: (the post date in epoch milliseconds, the post id)
+TOP_FIELDS = ("units", "source", "platform", "story_id", "words", "themes", "sentiment")
+
+
 @dataclass(frozen=True)
 class SearchQuery:
-    """What to look for. Empty `text` matches every post; filters combine with AND."""
+    """What to look for. Empty `text` matches every post; filters combine with AND, and the
+    values within one filter with OR."""
 
     text: str = ""
-    themes: tuple[str, ...] = ()  # any of these
-    sentiments: tuple[str, ...] = ()  # any of these
+    themes: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    story_ids: tuple[str, ...] = ()
+    deleted: bool | None = None  # True: only posts gone from their site; False: only live ones
+    replied: bool | None = None  # True: only posts with an official reply; False: without one
     since: datetime | None = None  # inclusive, on the post's date
     until: datetime | None = None  # exclusive
     limit: int = 20
-    offset: int = 0
+    offset: int = 0  # for small page numbers; deep paging uses `after`
+    sort: Literal["newest", "oldest"] = "newest"  # by post date, then by id the same way
+    after: Cursor | None = None  # the previous page's `next_after`: search_after paging
 
 
 @dataclass(frozen=True)
 class SearchHit:
     post: Post
-    snippet: str
+    snippet: str  # the original text around the first query word, words marked 【】
 
 
 @dataclass(frozen=True)
 class SearchResult:
     total: int
     hits: list[SearchHit] = field(default_factory=list)
+    next_after: Cursor | None = None  # pass as `after` for the next page; None on the last
+
+    @staticmethod
+    def cursor(post: Post) -> Cursor:
+        return (int(post_date(post).timestamp() * 1000), post.id)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One value of a field and how many matching posts have it."""
+
+    key: str
+    count: int
 
 
 @dataclass(frozen=True, order=True)
@@ -95,6 +119,21 @@ class Store(Protocol):
     ) -> list[DayCount]:
         """Matching posts per day × theme × sentiment (per day × sentiment if not by_theme)."""
 
+    def top(self, query: SearchQuery | None, field: str, size: int = 10) -> list[Bucket]:
+        """The `size` most frequent values of `field` (one of TOP_FIELDS) among matching posts,
+        most posts first, then by key. `words` gives hot words: the posts' words with stopwords,
+        numbers and single characters left out (see `hot_words`)."""
+
+    def annotate(self, post_id: str, annotations: Annotations) -> None:
+        """Store an officer's labels and case links on a post. Upserts of the crawled post keep
+        them, and so does a migration. Raises KeyError if there is no such post."""
+
+    def purge(self, before: datetime) -> int:
+        """Delete posts dated before `before` (retention); return how many went."""
+
+    def migrate(self) -> dict[str, Any]:
+        """Rebuild the store under the current schema with no downtime; report what was done."""
+
     def close(self) -> None: ...
 
 
@@ -132,9 +171,25 @@ def post_day(post: Post) -> str:
     return post_date(post).astimezone(SHANGHAI).date().isoformat()
 
 
+STOPWORDS = frozenset(
+    "的 了 是 在 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那 他 她 它 们 我们"
+    " 你们 他们 这个 那个 什么 怎么 为什么 还是 但是 因为 所以 如果 可以 已经 现在 还 又 被 把 让 给 对 从 与 及 或"
+    " 等 吧 吗 呢 啊 呀 么 嘛 哦 这样 那样 这些 那些 一些 一下 一直 大家 时候 问题 情况 事情 没 能 想 年 月 日 里"
+    " 后 前 中 下 之 其 而 但 并 则 再 才 只 多 少 个 次 号 请 您 谢谢".split()
+)  # fmt: skip
+
+
+def hot_words(seg: str) -> list[str]:
+    """The distinct words of a segmented text worth counting as hot words: two or more
+    characters, not a number, not a stopword. Both stores index these as `words`."""
+    return sorted({w for w in seg.split() if len(w) > 1 and not w.isdigit() and w not in STOPWORDS})
+
+
 def to_document(post: Post, segmenter: Segmenter) -> dict[str, Any]:
-    """The flat document both stores keep: the post, plus fields for search and counts."""
-    doc = post.model_dump(mode="json")
+    """The flat document both stores keep: the post, plus fields for search and counts.
+    Annotations are not part of it: they are written by `annotate` alone, so an upsert of the
+    crawled post never overwrites them."""
+    doc = post.model_dump(mode="json", exclude={"annotations"})
     doc["seg"] = index_words(post.full_text(), segmenter)
     doc["seg_fine"] = fine_words(post.full_text(), segmenter)
     doc["date"] = post_date(post).isoformat()
@@ -142,6 +197,7 @@ def to_document(post: Post, segmenter: Segmenter) -> dict[str, Any]:
     doc["themes"] = list(post.themes)
     doc["sentiment"] = post.sentiment
     doc["replied"] = post.replied
+    doc["words"] = hot_words(doc["seg"])
     return doc
 
 

@@ -56,6 +56,7 @@ MAPPING: dict[str, Any] = {
         "classification": {"type": "object", "enabled": False},
         "seg": {"type": "text", "analyzer": "whitespace"},
         "seg_fine": {"type": "text", "analyzer": "whitespace"},
+        "words": _KEYWORD,
         "date": _DATE,
         "day": _KEYWORD,
         "themes": _KEYWORD,

@@ -76,6 +76,16 @@ class Classification(BaseModel):
     classifier: str | None = None
 
 
+class Annotations(BaseModel):
+    """What officers add to a post: their corrected labels and the cases it belongs to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: Classification | None = None
+    case_ids: list[str] = Field(default_factory=list)
+    updated_at: AwareDatetime | None = None
+
+
 class Post(BaseModel):
     """One public post, as collected, classified and stored."""
 
@@ -96,6 +106,7 @@ class Post(BaseModel):
     story_id: str | None = None  # posts telling the same grievance share a story
     deleted: bool = False  # gone from its site on a later crawl; the evidence is kept
     classification: Classification | None = None
+    annotations: Annotations | None = None  # officers' labels and case links; see Store.annotate
 
     @property
     def themes(self) -> list[str]:
