@@ -164,3 +164,22 @@ def test_config_checks_and_factory(tmp_path, project_config, trained):
     assert isinstance(clf, TransformerClassifier)
     with pytest.raises(ValueError, match="holds a transformer model, not a linear one"):
         build_classifier("linear", project_config.taxonomy, trained[0])
+
+
+def test_keep_layers_saves_a_shallower_encoder_that_reloads(
+    tmp_path, project_config, examples, tiny_base
+):
+    config = config_for(tmp_path, tiny_base, epochs=2, keep_layers=1)
+    clf, _ = train_transformer(examples, project_config.taxonomy, config)
+    saved = json.loads((tmp_path / "encoder" / "config.json").read_text())
+    assert saved["num_hidden_layers"] == 1
+    assert not any(
+        k.startswith("encoder.layer.1.")
+        for k in load_file(tmp_path / "encoder" / "model.safetensors")
+    )
+    texts = [e.full_text for e in examples[:8]]
+    assert TransformerClassifier.load(tmp_path).classify(texts) == clf.classify(texts)
+    with pytest.raises(ValueError, match="keep_layers=3, but the encoder has 2 layers"):
+        train_transformer(
+            examples, project_config.taxonomy, config_for(tmp_path, tiny_base, keep_layers=3)
+        )
