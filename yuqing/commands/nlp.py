@@ -87,6 +87,12 @@ def classify(state: CliState, texts: tuple[str, ...], model: Path | None, as_jso
     default=None,
     help="Most epochs (transformer; early stopping may end sooner).",
 )
+@click.option(
+    "--layers",
+    type=click.IntRange(1, 48),
+    default=None,
+    help="Keep only the lowest N encoder layers (transformer): faster, a little less accurate.",
+)
 @pass_state
 def train(
     state: CliState,
@@ -96,6 +102,7 @@ def train(
     out: Path | None,
     seed: int,
     epochs: int | None,
+    layers: int | None,
 ) -> None:
     """Train a classifier on labelled posts and save it with its label maps and model card."""
     from nlp.factory import train as train_model
@@ -117,6 +124,8 @@ def train(
         options["cache_dir"] = config.data_dir / "models" / "cache"
         if epochs:
             options["epochs"] = epochs
+        if layers:
+            options["keep_layers"] = layers
     try:
         _, metrics = train_model(kind, examples, config.taxonomy, out, seed=seed, **options)
     except (ValueError, FileNotFoundError) as e:
