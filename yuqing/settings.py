@@ -55,6 +55,7 @@ class ElasticsearchSettings(_Strict):
 class StoreSettings(_Strict):
     backend: Literal["sqlite", "elasticsearch"] = "sqlite"
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+    retention_days: int | None = Field(None, ge=1)  # `yuqing index purge`; None keeps posts forever
 
 
 class CrawlSettings(_Strict):
@@ -175,13 +176,24 @@ class Theme(_Strict):
     name: str
     description: str = ""
     keywords: dict[str, float] = Field(default_factory=dict)
+    patterns: dict[str, float] = Field(default_factory=dict)  # regex -> weight
 
-    @field_validator("keywords")
+    @field_validator("keywords", "patterns")
     @classmethod
     def _positive(cls, v: dict[str, float]) -> dict[str, float]:
         bad = [k for k, w in v.items() if w <= 0]
         if bad:
             raise ValueError(f"keyword weights must be > 0; fix {', '.join(bad)}")
+        return v
+
+    @field_validator("patterns")
+    @classmethod
+    def _regex(cls, v: dict[str, float]) -> dict[str, float]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {e}") from e
         return v
 
 
@@ -192,6 +204,12 @@ class SentimentLexicon(_Strict):
     negations: list[str] = Field(default_factory=list)
     degree: dict[str, float] = Field(default_factory=dict)
     threshold: float = Field(1.0, gt=0)
+    # Optional language cues of the lexicon classifier; None keeps its built-in lists.
+    irrealis: list[str] | None = None
+    neutral_cues: list[str] | None = None
+    sarcasm: list[str] | None = None
+    courtesy: list[str] | None = None
+    grievance_prior: float | None = Field(None, ge=0)
 
     @field_validator("labels")
     @classmethod

@@ -1,0 +1,48 @@
+"""The seed corpus that ships in nlp/seed/ parses against the taxonomy and covers every label."""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from nlp.labels import read_labelled
+
+SEED = Path(__file__).resolve().parents[1] / "nlp" / "seed" / "seed.jsonl"
+
+
+@pytest.fixture(scope="module")
+def seed(project_config):
+    return read_labelled(SEED, project_config.taxonomy.theme_ids)
+
+
+def test_seed_has_500_unique_fully_labelled_posts(seed):
+    texts = [e.text for e in seed]
+    assert len(set(texts)) == len(texts) >= 500
+    assert len({e.id for e in seed}) == len(seed)
+    assert all(e.themes and e.sentiment for e in seed)
+
+
+def test_every_theme_and_sentiment_is_well_represented(seed, project_config):
+    themes = Counter(t for e in seed for t in e.themes)
+    assert {t: themes[t] for t in project_config.taxonomy.theme_ids if themes[t] < 40} == {}
+    sentiments = Counter(e.sentiment for e in seed)
+    assert {s: n for s, n in sentiments.items() if n < 80} == {}
+    assert set(sentiments) == {"negative", "neutral", "positive"}
+
+
+def test_themes_per_post_and_other_alone(seed, project_config):
+    fallback = project_config.taxonomy.fallback
+    assert all(1 <= len(e.themes) <= 3 for e in seed)
+    assert [e.id for e in seed if fallback in e.themes and len(e.themes) > 1] == []
+
+
+def test_lengths_and_platforms(seed):
+    assert all(10 <= len(e.text) <= 300 for e in seed)
+    assert {e.platform for e in seed} == {
+        "forum",
+        "tieba",
+        "weibo",
+        "news",
+        "message_board",
+        "complaint_site",
+    }
