@@ -2,20 +2,26 @@
 
 FTS5's unicode61 tokenizer splits on the spaces that `index_words` put between jieba's
 words, so a query matches whole words, as in Elasticsearch's whitespace-analysed field.
+The schema and the SQL built from queries are in `index.sqlite_queries`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from index import sqlite_queries as q
 from index.base import (
+    Bucket,
     DayCount,
     SearchHit,
     SearchQuery,
@@ -27,31 +33,13 @@ from index.base import (
     to_document,
 )
 from nlp.segment import Segmenter
-from yuqing.schema import Post
+from yuqing.schema import Annotations, Post
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: the word index has seg (phrases) and seg_fine (words)
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS posts (
-    id TEXT PRIMARY KEY,
-    source TEXT NOT NULL,
-    platform TEXT NOT NULL,
-    ts REAL NOT NULL,
-    day TEXT NOT NULL,
-    sentiment TEXT,
-    content_sha256 TEXT NOT NULL,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS posts_ts ON posts (ts);
-CREATE TABLE IF NOT EXISTS post_themes (
-    post_id TEXT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
-    theme TEXT NOT NULL,
-    PRIMARY KEY (post_id, theme)
-);
-CREATE INDEX IF NOT EXISTS post_themes_theme ON post_themes (theme);
-CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (seg, seg_fine, tokenize = 'unicode61');
-"""
+SCHEMA_VERSION = q.SCHEMA_VERSION
+BATCH = 500  # posts segmented and written per round of executemany
+_WORD_FIELDS = ("seg", "seg_fine", "words")  # in posts_fts and post_words, not in the doc
 
 
 class SqliteStore:
@@ -62,88 +50,174 @@ class SqliteStore:
         self.segmenter = segmenter
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by threads (Streamlit reruns), serialised by a lock.
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA foreign_keys = ON")
+        # Autocommit mode: transactions are explicit (see _transaction).
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        for pragma in q.PRAGMAS:
+            self._db.execute(pragma)
         self._lock = threading.Lock()
 
-    def setup(self) -> None:
-        """Create the tables; a file from an older schema gets its word index rebuilt."""
-        with self._lock, self._db:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            has_fts = self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'posts_fts'"
-            ).fetchone()
-            rebuild = bool(has_fts) and version < SCHEMA_VERSION
-            if rebuild:
-                self._db.execute("DROP TABLE posts_fts")
-            self._db.executescript(SCHEMA)
-            if rebuild:
-                self._rebuild_word_index()
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    @contextmanager
+    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        """Hold the lock for one transaction: IMMEDIATE to write, DEFERRED for a consistent read."""
+        with self._lock:
+            self._db.execute(f"BEGIN {mode}")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
-    def _rebuild_word_index(self) -> None:
-        rows = self._db.execute("SELECT rowid, doc FROM posts").fetchall()
-        logger.info("rebuilding the word index of %d posts in %s", len(rows), self.path)
-        for rowid, body in rows:
-            doc = to_document(from_document(json.loads(body)), self.segmenter)
-            self._db.execute(
-                "INSERT INTO posts_fts (rowid, seg, seg_fine) VALUES (?, ?, ?)",
-                (rowid, doc["seg"], doc["seg_fine"]),
-            )
+    def setup(self) -> None:
+        """Create the tables; a file from an older schema is rebuilt in place from its docs."""
+        with self._transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} has schema version {version}, newer than this Yuqing's "
+                    f"{SCHEMA_VERSION}: upgrade Yuqing or point data_dir elsewhere"
+                )
+            if version < SCHEMA_VERSION and "posts" in _tables(db):
+                logger.info("upgrading %s from schema %d to %d", self.path, version, SCHEMA_VERSION)
+                self._rebuild(db)
+            else:
+                _create(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def migrate(self) -> dict[str, Any]:
+        """Rebuild posts and every derived table from the stored docs, in one transaction, so
+        readers see the old tables until it commits. Annotations are kept."""
+        with self._transaction() as db:
+            posts = self._rebuild(db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        logger.info("migrated %d posts in %s to schema %d", posts, self.path, SCHEMA_VERSION)
+        return {"posts": posts, "schema_version": SCHEMA_VERSION}
+
+    def _rebuild(self, db: sqlite3.Connection) -> int:
+        tables = _tables(db)
+        for (index,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall():
+            db.execute(f"DROP INDEX {index}")  # names are reused by the new tables
+        for table in (*q.DERIVED_TABLES, "old_posts", "old_docs"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute("ALTER TABLE posts RENAME TO old_posts")
+        source = "SELECT id, doc FROM old_posts"  # schema 1 and 2 kept the doc in posts
+        if "post_docs" in tables:
+            db.execute("ALTER TABLE post_docs RENAME TO old_docs")
+            source = "SELECT p.id, d.doc FROM old_posts p JOIN old_docs d ON d.pk = p.pk"
+        _create(db)
+        rows = db.execute(source)
+        result = UpsertResult()
+        while chunk := rows.fetchmany(BATCH):
+            posts = [from_document(json.loads(doc)) for _, doc in chunk]
+            self._write(db, posts, result, {}, _next_pk(db))
+        db.execute("DROP TABLE old_posts")
+        db.execute("DROP TABLE IF EXISTS old_docs")
+        return result.created
 
     def close(self) -> None:
         self._db.close()
 
     def upsert(self, posts: Iterable[Post]) -> UpsertResult:
+        """Write in one transaction, `BATCH` posts per round; a post whose document is unchanged
+        is left alone. Annotations are in their own table, so they stay."""
         result = UpsertResult()
-        with self._lock, self._db:
-            for post in posts:
-                doc = to_document(post, self.segmenter)
-                body = json.dumps(doc, ensure_ascii=False, sort_keys=True)
-                row = self._db.execute(
-                    "SELECT rowid, doc FROM posts WHERE id = ?", (post.id,)
-                ).fetchone()
-                if row and row[1] == body:
-                    result.unchanged += 1
-                    continue
-                values = (
-                    post.id,
-                    post.source,
-                    post.platform,
-                    _ts(doc),
-                    doc["day"],
-                    post.sentiment,
-                    post.content_sha256,
-                    body,
-                )
-                if row:
-                    self._db.execute(
-                        "UPDATE posts SET source=?2, platform=?3, ts=?4, day=?5, sentiment=?6, content_sha256=?7, doc=?8 WHERE id=?1",
-                        values,
-                    )
-                    rowid = row[0]
-                    self._db.execute("DELETE FROM posts_fts WHERE rowid = ?", (rowid,))
-                    self._db.execute("DELETE FROM post_themes WHERE post_id = ?", (post.id,))
-                    result.updated += 1
-                else:
-                    rowid = self._db.execute(
-                        "INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values
-                    ).lastrowid
-                    result.created += 1
-                self._db.execute(
-                    "INSERT INTO posts_fts (rowid, seg, seg_fine) VALUES (?, ?, ?)",
-                    (rowid, doc["seg"], doc["seg_fine"]),
-                )
-                self._db.executemany(
-                    "INSERT INTO post_themes VALUES (?, ?)", [(post.id, t) for t in doc["themes"]]
-                )
+        known: dict[str, tuple[int, str]] = {}  # id -> (pk, doc_sha) of posts seen in this call
+        iterator = iter(posts)
+        with self._transaction() as db:
+            next_pk = _next_pk(db)
+            while batch := list(islice(iterator, BATCH)):
+                next_pk = self._write(db, batch, result, known, next_pk)
         return result
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        posts: list[Post],
+        result: UpsertResult,
+        known: dict[str, tuple[int, str]],
+        next_pk: int,
+    ) -> int:
+        """Write one batch; return the next free pk."""
+        docs = [to_document(post, self.segmenter) for post in posts]
+        new_ids = list({d["id"] for d in docs} - known.keys())
+        if new_ids:
+            found = db.execute(
+                f"SELECT id, pk, doc_sha FROM posts WHERE id IN ({','.join('?' * len(new_ids))})",
+                new_ids,
+            )
+            known.update((post_id, (pk, sha)) for post_id, pk, sha in found)
+        stored = {pk for pk, _ in known.values()}  # pks already in the table
+        pending: dict[int, tuple[dict[str, Any], str, str]] = {}
+        for doc in docs:
+            body, sha = _encode(doc)
+            pk, old_sha = known.get(doc["id"], (None, None))
+            if old_sha == sha:
+                result.unchanged += 1
+                continue
+            if pk is None:
+                pk, next_pk = next_pk, next_pk + 1
+                result.created += 1
+            else:
+                result.updated += 1
+            known[doc["id"]] = (pk, sha)
+            pending[pk] = (doc, body, sha)  # a repeated id: the last one wins
+        stale = [(pk,) for pk in pending if pk in stored]
+        for table in ("posts", "post_docs", *q.PK_TABLES):
+            db.executemany(f"DELETE FROM {table} WHERE pk = ?", stale)
+        db.executemany("DELETE FROM posts_fts WHERE rowid = ?", stale)
+        self._insert(db, pending)
+        return next_pk
+
+    @staticmethod
+    def _insert(
+        db: sqlite3.Connection, pending: dict[int, tuple[dict[str, Any], str, str]]
+    ) -> None:
+        db.executemany(
+            q.INSERT_POST, [q.post_row(pk, d, sha) for pk, (d, _, sha) in pending.items()]
+        )
+        db.executemany(
+            "INSERT INTO post_docs VALUES (?, ?)",
+            [(pk, body) for pk, (_, body, _) in pending.items()],
+        )
+        docs = {pk: doc for pk, (doc, _, _) in pending.items()}
+        db.executemany(
+            "INSERT INTO posts_fts (rowid, seg, seg_fine) VALUES (?, ?, ?)",
+            [(pk, d["seg"], d["seg_fine"]) for pk, d in docs.items()],
+        )
+        for field, (table, _) in q.SIDE_TABLES.items():
+            db.executemany(
+                f"INSERT INTO {table} VALUES (?, ?)",
+                [(pk, value) for pk, d in docs.items() for value in set(d[field])],
+            )
+        wids = q.word_ids(db, {w for d in docs.values() for w in d["words"]})
+        db.executemany(
+            "INSERT INTO post_words VALUES (?, ?)",
+            [(pk, q.word_set(sorted({wids[w] for w in d["words"]}))) for pk, d in docs.items()],
+        )
+
+    def annotate(self, post_id: str, annotations: Annotations) -> None:
+        with self._transaction() as db:
+            if not db.execute("SELECT 1 FROM posts WHERE id = ?", (post_id,)).fetchone():
+                raise KeyError(post_id)
+            db.execute(
+                "INSERT INTO post_annotations VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                (post_id, annotations.model_dump_json()),
+            )
+
+    def purge(self, before: datetime) -> int:
+        with self._transaction() as db:
+            for statement in q.PURGE:
+                purged = db.execute(statement, (q.millis(before),)).rowcount
+        logger.info("purged %d posts dated before %s from %s", purged, before, self.path)
+        return purged
 
     def get(self, post_id: str) -> Post | None:
         with self._lock:
-            row = self._db.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()
-        return from_document(json.loads(row[0])) if row else None
+            row = self._db.execute(q.GET, (post_id,)).fetchone()
+        return _post(*row) if row else None
 
     def count(self) -> int:
         with self._lock:
@@ -151,73 +225,65 @@ class SqliteStore:
 
     def search(self, query: SearchQuery) -> SearchResult:
         terms = query_terms(query.text, self.segmenter)
-        where, params = self._where(query, terms)
-        with self._lock:
-            total = self._db.execute(
-                f"SELECT count(*) FROM posts p WHERE {where}", params
-            ).fetchone()[0]
-            rows = self._db.execute(
-                f"SELECT doc FROM posts p WHERE {where} ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
-                [*params, query.limit, query.offset],
-            ).fetchall()
+        clause, params = q.where(query, terms)
+        sql, page_params = q.search_sql(query, clause, params)
+        with self._transaction("DEFERRED") as db:
+            total = db.execute(f"SELECT count(*) FROM posts p WHERE {clause}", params).fetchone()
+            rows = db.execute(sql, page_params).fetchall()
         hits = []
-        for (body,) in rows:
-            post = from_document(json.loads(body))
+        for body, labels in rows:
+            post = _post(body, labels)
             hits.append(SearchHit(post, snippet(post, terms)))
-        return SearchResult(total, hits)
+        full = bool(hits) and len(hits) == query.limit
+        return SearchResult(total[0], hits, SearchResult.cursor(hits[-1].post) if full else None)
 
     def counts_by_day(
         self, query: SearchQuery | None = None, by_theme: bool = True
     ) -> list[DayCount]:
         query = query or SearchQuery()
-        where, params = self._where(query, query_terms(query.text, self.segmenter))
-        where += " AND p.sentiment IS NOT NULL"  # as Elasticsearch's terms aggregation
-        if by_theme:
-            sql = (
-                "SELECT p.day, t.theme, p.sentiment, count(*) FROM posts p "
-                f"JOIN post_themes t ON t.post_id = p.id WHERE {where}"
-            )
-            if query.themes:  # count only the asked-for themes of multi-theme posts
-                sql += f" AND t.theme IN ({','.join('?' * len(query.themes))})"
-                params = [*params, *query.themes]
-            sql += " GROUP BY p.day, t.theme, p.sentiment"
-        else:
-            sql = f"SELECT p.day, NULL, p.sentiment, count(*) FROM posts p WHERE {where} GROUP BY p.day, p.sentiment"
+        clause, params = q.where(query, query_terms(query.text, self.segmenter))
+        sql, params = q.counts_sql(query, clause, params, by_theme)
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return sorted(DayCount(*row) for row in rows)
 
-    @staticmethod
-    def _where(query: SearchQuery, terms: list[list[str]]) -> tuple[str, list[Any]]:
-        clauses, params = ["1"], []
-        if terms:
-            # One word: any of its forms (seg_fine); a phrase: words in order (seg).
-            match = " AND ".join(
-                ("seg_fine" if len(words) == 1 else "seg") + ' : "' + " ".join(words) + '"'
-                for words in terms
-            )
-            clauses.append("p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-            params.append(match)
-        for column, values in (
-            ("p.sentiment", query.sentiments),
-            ("p.source", query.sources),
-            ("p.platform", query.platforms),
-        ):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
-        if query.themes:
-            marks = ",".join("?" * len(query.themes))
-            clauses.append(f"p.id IN (SELECT post_id FROM post_themes WHERE theme IN ({marks}))")
-            params.extend(query.themes)
-        if query.since:
-            clauses.append("p.ts >= ?")
-            params.append(query.since.timestamp())
-        if query.until:
-            clauses.append("p.ts < ?")
-            params.append(query.until.timestamp())
-        return " AND ".join(clauses), params
+    def top(self, query: SearchQuery | None, field: str, size: int = 10) -> list[Bucket]:
+        q.check_field(field)
+        query = query or SearchQuery()
+        clause, params = q.where(query, query_terms(query.text, self.segmenter))
+        if field == "words":
+            with self._transaction("DEFERRED") as db:
+                return [Bucket(*kv) for kv in q.top_words(db, clause, params, size)]
+        sql, params = q.top_sql(field, clause, params, size)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [Bucket(key, count) for key, count in rows]
 
 
-def _ts(doc: dict[str, Any]) -> float:
-    return datetime.fromisoformat(doc["date"]).timestamp()
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _create(db: sqlite3.Connection) -> None:
+    for statement in q.SCHEMA:  # not executescript, which would commit the transaction
+        db.execute(statement)
+
+
+def _next_pk(db: sqlite3.Connection) -> int:
+    return db.execute("SELECT coalesce(max(pk), 0) + 1 FROM posts").fetchone()[0]
+
+
+def _encode(doc: dict[str, Any]) -> tuple[str, str]:
+    """The JSON kept in post_docs (the document less its word fields), and a digest of the whole
+    document: the same digest means the same document, so the upsert leaves the post alone."""
+    kept = {k: v for k, v in doc.items() if k not in _WORD_FIELDS}
+    body = json.dumps(kept, ensure_ascii=False, sort_keys=True)
+    words = "\0".join([body, doc["seg"], doc["seg_fine"], " ".join(doc["words"])])
+    return body, hashlib.sha256(words.encode("utf-8")).hexdigest()
+
+
+def _post(body: str, labels: str | None) -> Post:
+    doc = json.loads(body)
+    if labels:
+        doc["annotations"] = json.loads(labels)
+    return from_document(doc)

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Run a real single-node Elasticsearch for the tests:  scripts/elasticsearch.sh start|stop|status
-#   ES_PORT       http port (default 9200), bound to 127.0.0.1 only
-#   ES_JAVA_HOME  JDK >= 21 (default: newest under /usr/lib/jvm, temurin-25 preferred)
+# Run a real single-node Elasticsearch for the tests:
+#   scripts/elasticsearch.sh start|stop|status|crash|wipe
+#   ES_PORT            http port (default 9200), bound to 127.0.0.1 only
+#   ES_TRANSPORT_PORT  transport port (default: Elasticsearch's own, the first free in 9300-9399)
+#   ES_STATE_DIR       node state dir, relative to the checkout or absolute (default .es)
+#   ES_NODE_NAME       node name (default yuqing-test-node)
+#   ES_JAVA_HOME       JDK >= 21 (default: newest under /usr/lib/jvm, temurin-25 preferred)
+# Several nodes run side by side when each has its own ES_PORT and ES_STATE_DIR, e.g.
+#   ES_PORT=9250 ES_TRANSPORT_PORT=9350 ES_STATE_DIR=.es/other scripts/elasticsearch.sh start
+# `crash` kills the node with SIGKILL (no clean shutdown), for outage tests; `wipe` crashes a
+# throwaway node (one with its own ES_STATE_DIR) and deletes its state dir.
 # The official integ-test-zip comes from Maven Central into .cache/elasticsearch/; it lacks the
 # rest-root module (GET /), so we build our own stand-in from scripts/es-rest-root/ with javac.
-# Node state (unpacked distribution, data, logs, pid) lives in .es/ -- or, if the ES user cannot
-# reach the checkout (e.g. under /root), in /var/tmp/yuqing-es-<hash>. Security is off.
+# It has no reindex or lang-painless module either: no _reindex, _delete_by_query or scripts.
+# Node state (unpacked distribution, data, logs, pid) lives in ES_STATE_DIR -- or, if the ES user
+# cannot reach the checkout (e.g. under /root), in /var/tmp/yuqing-es-<hash>. Security is off.
 set -euo pipefail
 
 ES_VERSION=9.2.4
 ES_PORT="${ES_PORT:-9200}"
+ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-}"
+ES_NODE_NAME="${ES_NODE_NAME:-yuqing-test-node}"
 ES_USER=yuqing-es
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$ROOT/.cache/elasticsearch"
@@ -20,9 +31,14 @@ is_root() { [ "$(id -u)" = 0 ]; }
 as_es() { if is_root; then runuser -u "$ES_USER" -- "$@"; else "$@"; fi; }
 
 pick_state() {  # STATE must be reachable/writable by the ES user
-  STATE="$ROOT/.es"
-  if is_root && ! { id "$ES_USER" >/dev/null 2>&1 && as_es test -x "$ROOT"; }; then
-    STATE="/var/tmp/yuqing-es-$(printf %s "$ROOT" | md5sum | cut -c1-10)"
+  local key="$ROOT"  # the default state dir keeps its old fallback name
+  STATE="${ES_STATE_DIR:-.es}"
+  [[ "$STATE" = /* ]] || STATE="$ROOT/$STATE"
+  [ -z "${ES_STATE_DIR:-}" ] || key="$STATE"
+  local parent="$ROOT"
+  case "$STATE" in "$ROOT"/*) ;; *) parent="$(dirname "$STATE")" ;; esac
+  if is_root && ! { id "$ES_USER" >/dev/null 2>&1 && as_es test -x "$parent"; }; then
+    STATE="/var/tmp/yuqing-es-$(printf %s "$key" | md5sum | cut -c1-10)"
   fi
   ES_HOME="$STATE/elasticsearch-$ES_VERSION"
   PIDFILE="$STATE/es.pid"
@@ -103,9 +119,10 @@ start() {
     # -d waits until the node has started (or failed); its console output goes to startup.out
     (cd "$ES_HOME" && as_es env ES_JAVA_HOME="$JDK" ES_JAVA_OPTS="-Xms512m -Xmx512m" \
       bin/elasticsearch -d -p "$PIDFILE" \
-      -Ecluster.name=yuqing-test -Enode.name=yuqing-test-node \
+      -Ecluster.name=yuqing-test -Enode.name="$ES_NODE_NAME" \
       -Ediscovery.type=single-node -Expack.security.enabled=false \
       -Enetwork.host=127.0.0.1 -Ehttp.port="$ES_PORT" \
+      ${ES_TRANSPORT_PORT:+-Etransport.port="$ES_TRANSPORT_PORT"} \
       -Epath.data="$STATE/data" -Epath.logs="$STATE/logs" \
       -Ecluster.routing.allocation.disk.threshold_enabled=false) \
       >"$STATE/startup.out" 2>&1 || fail "elasticsearch failed to start"
@@ -143,6 +160,22 @@ stop() {
   kill -9 "$pid"
 }
 
+crash() {  # SIGKILL: the node gets no chance to flush or close anything
+  pick_state
+  local pid
+  if ! pid="$(running_pid)"; then echo "elasticsearch not running"; return 0; fi
+  kill -9 "$pid"
+  while running_pid >/dev/null; do sleep 0.1; done  # (a zombie's cmdline is empty)
+  echo "elasticsearch killed (pid $pid)"
+}
+
+wipe() {  # only a node with its own ES_STATE_DIR: never the default node's data
+  [ -n "${ES_STATE_DIR:-}" ] || { echo "wipe needs ES_STATE_DIR (a throwaway node's)" >&2; exit 2; }
+  crash
+  rm -rf "$STATE"
+  echo "deleted $STATE"
+}
+
 status() {
   pick_state
   local pid
@@ -151,6 +184,6 @@ status() {
 }
 
 case "${1:-}" in
-  start | stop | status) "$1" ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  start | stop | crash | wipe | status) "$1" ;;
+  *) echo "usage: $0 start|stop|crash|wipe|status" >&2; exit 2 ;;
 esac

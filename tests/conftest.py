@@ -87,7 +87,9 @@ def es_client():
 
 @pytest.fixture
 def es_index(es_client) -> Iterator[str]:
-    """A fresh index name for one test, deleted afterwards."""
+    """A fresh index (alias) name for one test, deleted afterwards with its versions."""
+    from index.es_admin import drop
+
     name = f"yuqing-test-{uuid.uuid4().hex[:10]}"
     yield name
-    es_client.indices.delete(index=name, ignore_unavailable=True)
+    drop(es_client, name)  # the alias and every version behind it
