@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import streamlit as st
 from elasticsearch import TransportError
@@ -18,6 +18,7 @@ from elasticsearch import TransportError
 from dashboard import data
 from index.base import Store, StoreUnavailable
 from nlp.corrections import CorrectionLog
+from yuqing.schema import SHANGHAI, Annotations, Classification
 from yuqing.settings import Config
 
 logger = logging.getLogger(__name__)
@@ -78,3 +79,10 @@ def record_correction(ctx: AppContext, post_id: str, themes: list[str], sentimen
         raise ValueError(f"post {post_id} is no longer in the store")
     log = CorrectionLog.in_data_dir(ctx.config.data_dir)
     log.record(post, themes, sentiment, ctx.config.taxonomy.theme_ids)
+    # The store keeps the officer's labels on the post too, across re-crawls and migrations.
+    previous = post.annotations or Annotations()
+    labels = Classification(themes=themes, sentiment=sentiment, classifier="officer")
+    ctx.store.annotate(
+        post_id,
+        previous.model_copy(update={"labels": labels, "updated_at": datetime.now(SHANGHAI)}),
+    )

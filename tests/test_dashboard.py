@@ -394,3 +394,11 @@ def test_app_shows_cues_and_records_corrections(app_dirs, segmenter) -> None:
         "neutral",
     )
     assert example.text == post.text and example.title == post.title
+    store = SqliteStore(sqlite_path(config.settings), segmenter)
+    labels = store.get(post.id).annotations.labels
+    store.close()
+    assert (labels.themes, labels.sentiment, labels.classifier) == (
+        ["wages", "cadre_conduct"],
+        "neutral",
+        "officer",
+    )
