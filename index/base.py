@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from nlp.segment import Segmenter
@@ -60,7 +60,8 @@ class SearchResult:
 
     @staticmethod
     def cursor(post: Post) -> Cursor:
-        return (int(post_date(post).timestamp() * 1000), post.id)
+        # Exact integer milliseconds, truncated as Elasticsearch truncates a date to its millis.
+        return (epoch_ms(post_date(post)), post.id)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,13 @@ def fine_words(text: str, segmenter: Segmenter) -> str:
     phrases match `index_words`, whose positions are the text's."""
     tokens = segmenter.cut_for_search(_SPACE.sub(" ", text or "").lower())
     return " ".join(w for tok in tokens for w in _WORD.findall(tok))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ms(value: datetime) -> int:
+    return (value - _EPOCH) // timedelta(milliseconds=1)
 
 
 def post_date(post: Post) -> datetime:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from index.base import TOP_FIELDS, SearchQuery
+from index.base import TOP_FIELDS, SearchQuery, epoch_ms
 
 # 2: the word index has seg (phrases) and seg_fine (words)
 # 3: ts_ms, units, story_id, deleted, replied, hot words, annotations; docs apart from posts
@@ -98,7 +98,7 @@ GET = f"{_POST} WHERE p.id = ?"
 
 def millis(when: datetime) -> int:
     """Epoch milliseconds, computed as `SearchResult.cursor` computes a post's date."""
-    return int(when.timestamp() * 1000)
+    return epoch_ms(when)
 
 
 def _marks(values: tuple[Any, ...] | list[Any]) -> str:
@@ -231,7 +231,8 @@ def top_words(
     counted = counts[counts > 0]
     if size <= 0 or not len(counted):
         return []
-    floor = np.partition(counted, -min(size, len(counted)))[-min(size, len(counted))]
+    k = min(size, len(counted))
+    floor = np.partition(counted, -k)[-k]
     wids = np.flatnonzero(counts >= floor).tolist()  # the top `size`, and any tied with the last
     names = _lookup(db, "SELECT wid, word FROM words WHERE wid IN ({})", wids)
     ranked = sorted((word, int(counts[wid])) for wid, word in names)

@@ -26,6 +26,7 @@ from index.base import (
     SearchHit,
     SearchQuery,
     SearchResult,
+    StoreUnavailable,
     UpsertResult,
     from_document,
     query_terms,
@@ -49,9 +50,11 @@ class SqliteStore:
         self.path = Path(path)
         self.segmenter = segmenter
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection shared by threads (Streamlit reruns), serialised by a lock.
-        # Autocommit mode: transactions are explicit (see _transaction).
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # One connection shared by threads (Streamlit reruns), serialised by a lock; explicit
+        # transactions (see _transaction). A write waits up to 30 s for another process's.
+        self._db = sqlite3.connect(
+            self.path, timeout=30, check_same_thread=False, isolation_level=None
+        )
         for pragma in q.PRAGMAS:
             self._db.execute(pragma)
         self._lock = threading.Lock()
@@ -60,11 +63,15 @@ class SqliteStore:
     def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
         """Hold the lock for one transaction: IMMEDIATE to write, DEFERRED for a consistent read."""
         with self._lock:
-            self._db.execute(f"BEGIN {mode}")
+            try:
+                self._db.execute(f"BEGIN {mode}")
+            except sqlite3.OperationalError as e:  # another process writes (a migration?)
+                raise StoreUnavailable(f"{self.path} is busy: {e}") from e
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
@@ -110,8 +117,8 @@ class SqliteStore:
         rows = db.execute(source)
         result = UpsertResult()
         while chunk := rows.fetchmany(BATCH):
-            posts = [from_document(json.loads(doc)) for _, doc in chunk]
-            self._write(db, posts, result, {}, _next_pk(db))
+            docs = self._documents(from_document(json.loads(doc)) for _, doc in chunk)
+            self._write(db, docs, result, {}, _next_pk(db))
         db.execute("DROP TABLE old_posts")
         db.execute("DROP TABLE IF EXISTS old_docs")
         return result.created
@@ -125,22 +132,26 @@ class SqliteStore:
         result = UpsertResult()
         known: dict[str, tuple[int, str]] = {}  # id -> (pk, doc_sha) of posts seen in this call
         iterator = iter(posts)
+        docs = self._documents(islice(iterator, BATCH))  # a small call segments unlocked
         with self._transaction() as db:
             next_pk = _next_pk(db)
-            while batch := list(islice(iterator, BATCH)):
-                next_pk = self._write(db, batch, result, known, next_pk)
+            while docs:
+                next_pk = self._write(db, docs, result, known, next_pk)
+                docs = self._documents(islice(iterator, BATCH))
         return result
+
+    def _documents(self, posts: Iterable[Post]) -> list[dict[str, Any]]:
+        return [to_document(post, self.segmenter) for post in posts]
 
     def _write(
         self,
         db: sqlite3.Connection,
-        posts: list[Post],
+        docs: list[dict[str, Any]],
         result: UpsertResult,
         known: dict[str, tuple[int, str]],
         next_pk: int,
     ) -> int:
-        """Write one batch; return the next free pk."""
-        docs = [to_document(post, self.segmenter) for post in posts]
+        """Write one batch of documents; return the next free pk."""
         new_ids = list({d["id"] for d in docs} - known.keys())
         if new_ids:
             found = db.execute(
@@ -208,8 +219,9 @@ class SqliteStore:
             )
 
     def purge(self, before: datetime) -> int:
+        purged = 0
         with self._transaction() as db:
-            for statement in q.PURGE:
+            for statement in q.PURGE:  # the last deletes the posts rows
                 purged = db.execute(statement, (q.millis(before),)).rowcount
         logger.info("purged %d posts dated before %s from %s", purged, before, self.path)
         return purged
