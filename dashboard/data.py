@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
+from index import queries
 from index.base import SearchQuery, SearchResult, Store
 from yuqing.schema import SHANGHAI
 
@@ -96,43 +96,32 @@ def overview_frames(
     """
     names = theme_names or {}
     query = SearchQuery(since=midnight(since), until=midnight(until))
-    by_sentiment: Counter[tuple[str, str]] = Counter()
-    for row in store.counts_by_day(query, by_theme=False):
-        by_sentiment[row.day, row.sentiment or UNCLASSIFIED] += row.count
-    by_theme: Counter[str] = Counter()
-    for row in store.counts_by_day(query, by_theme=True):
-        if row.theme is not None:
-            by_theme[row.theme] += row.count
+    by_sentiment = store.counts_by_day(query, by_theme=False)
+    days = queries.negative_share_by_day(by_sentiment)
+    totals = {d.day: d.total for d in days}
 
     sentiment_per_day = pd.DataFrame(
-        [(day, s, n) for (day, s), n in sorted(by_sentiment.items())],
+        [(r.day, r.sentiment or UNCLASSIFIED, r.count) for r in by_sentiment],
         columns=["day", "sentiment", "count"],
     )
-    totals: Counter[str] = Counter()
-    negatives: Counter[str] = Counter()
-    for (day, sentiment), n in by_sentiment.items():
-        totals[day] += n
-        if sentiment == NEGATIVE:
-            negatives[day] += n
-
     every_day = [(since + timedelta(days=i)).isoformat() for i in range((until - since).days)]
     per_day = pd.DataFrame(
-        {"day": every_day, "count": [totals[d] for d in every_day]},
+        {"day": every_day, "count": [totals.get(d, 0) for d in every_day]},
         columns=["day", "count"],
     )
     shares = pd.DataFrame(
-        [(d, negatives[d], totals[d], negatives[d] / totals[d]) for d in sorted(totals)],
+        [(d.day, d.negative, d.total, d.share) for d in days],
         columns=["day", "negative", "total", "share"],
     )
     theme_mix = pd.DataFrame(
         [
-            (theme, names.get(theme, theme), n)
-            for theme, n in sorted(by_theme.items(), key=lambda item: (-item[1], item[0]))
+            (b.key, names.get(b.key, b.key), b.count)
+            for b in queries.theme_mix(store.counts_by_day(query, by_theme=True))
         ],
         columns=["theme", "name", "count"],
     )
-    total = sum(totals.values())
-    negative = sum(negatives.values())
+    total = sum(d.total for d in days)
+    negative = sum(d.negative for d in days)
     logger.debug("overview %s..%s: %d posts, %d negative", since, until, total, negative)
     return Overview(
         since=since,
