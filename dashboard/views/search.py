@@ -58,6 +58,11 @@ def correction_form(row: ResultRow) -> None:
                 context.record_correction(ctx, row.id, themes, sentiment)
             except ValueError as e:
                 st.error(str(e))
+            except context.STORE_ERRORS as e:
+                st.warning(
+                    "Saved as labelled data, but the store could not take the officer's labels "
+                    f"now ({e}). Save again when it is back."
+                )
             else:
                 st.success("Saved. It will train the next model.")
 
