@@ -13,24 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import yuqing
 from tests.conftest import ES_URL
 
 pytestmark = pytest.mark.slow
-
-
-def yuqing(config_dir: Path, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "YUQING_PSEUDONYM_KEY": "demo-test-key"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "yuqing",
-        "--config-dir",
-        str(config_dir),
-        "--data-dir",
-        str(data_dir),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
 
 
 def check_demo(config_dir: Path, data_dir: Path, backend: str) -> None:

@@ -4,10 +4,7 @@ runs them, on an embedded store filled through `SqliteStore`."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 
 from index.factory import SQLITE_FILE
 from index.sqlite_store import SqliteStore
+from tests.cli import yuqing
 from yuqing.schema import SHANGHAI, Classification, OfficialReply, Post, content_sha256, post_id
 from yuqing.services import segmenter_for
 from yuqing.settings import load_config
@@ -24,21 +22,6 @@ pytestmark = pytest.mark.slow
 ENV = {"YUQING_PSEUDONYM_KEY": "k"}
 NOW = datetime.now(SHANGHAI).replace(microsecond=0)
 OIL, DRILL = "第三采油厂", "钻井二公司"
-
-
-def yuqing(config_dir: Path, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **ENV}
-    cmd = [
-        sys.executable,
-        "-m",
-        "yuqing",
-        "--config-dir",
-        str(config_dir),
-        "--data-dir",
-        str(data_dir),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
 
 
 def make_post(n: int, title: str, text: str, themes: list[str], sentiment: str, **fields) -> Post:

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from nlp.corrections import CorrectionLog
 from nlp.labels import read_labelled
+from tests.cli import yuqing
 from yuqing.schema import SHANGHAI, Classification, Post, content_sha256, post_id
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "separable.jsonl"
-
-
-def yuqing(config_dir: Path, data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "YUQING_PSEUDONYM_KEY": "k"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "yuqing",
-        "--config-dir",
-        str(config_dir),
-        "--data-dir",
-        str(data_dir),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_classify_json_explains_its_tags(config_dir, tmp_path):
