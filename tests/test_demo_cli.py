@@ -6,14 +6,12 @@ Once on the embedded SQLite store, once on the real Elasticsearch node.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli import yuqing
+from tests.cli import command, environment, yuqing
 from tests.conftest import ES_URL
 
 pytestmark = pytest.mark.slow
@@ -118,22 +116,11 @@ def test_demo_opens_the_dashboard_and_stops_on_sigterm(config_dir, tmp_path):
     import urllib.request
 
     port = _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "yuqing",
-        "--config-dir",
-        str(config_dir),
-        "--data-dir",
-        str(tmp_path / "data"),
-    ]
-    cmd += ["demo", "--port", "0", "--dashboard-port", str(port)]
+    cmd = command(
+        config_dir, tmp_path / "data", "demo", "--port", "0", "--dashboard-port", str(port)
+    )
     proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "YUQING_PSEUDONYM_KEY": "k"},
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment()
     )
     try:
         deadline, health = time.monotonic() + 120, None
