@@ -32,6 +32,15 @@ def _read(config: Config, path: Path) -> list[LabelledExample]:
         raise UserError(f"{e}. Fix: use the JSONL format of TAXONOMY.md (see the README).") from e
 
 
+data_option = click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Labelled JSONL (TAXONOMY format).",
+)
+
+
 @click.command()
 @click.argument("texts", nargs=-1, required=True)
 @click.option(
@@ -59,13 +68,7 @@ def classify(state: CliState, texts: tuple[str, ...], model: Path | None, as_jso
 
 
 @click.command()
-@click.option(
-    "--data",
-    "data",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Labelled JSONL (TAXONOMY format).",
-)
+@data_option
 @click.option(
     "--kind", type=click.Choice(["transformer", "linear"]), default="transformer", show_default=True
 )
@@ -139,13 +142,7 @@ def train(
 
 
 @click.command()
-@click.option(
-    "--data",
-    "data",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Labelled JSONL (TAXONOMY format).",
-)
+@data_option
 @click.option(
     "--model",
     type=click.Path(path_type=Path),
