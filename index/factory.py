@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.base import Store
+from index.records import RecordStore
 from nlp.segment import Segmenter
 from yuqing.settings import Settings
 
@@ -31,3 +32,21 @@ def open_store(settings: Settings, segmenter: Segmenter, *, refresh: bool = Fals
         store = SqliteStore(sqlite_path(settings), segmenter)
     store.setup()
     return store
+
+
+def open_records(settings: Settings) -> RecordStore:
+    """Alerts, cases, users and audit entries, kept next to the posts in the configured store."""
+    if settings.store.backend == "elasticsearch":
+        from elasticsearch import Elasticsearch
+
+        from index.records import ElasticsearchRecords
+
+        es = settings.store.elasticsearch
+        client = Elasticsearch(es.url, request_timeout=es.request_timeout)
+        records: RecordStore = ElasticsearchRecords(client, f"{es.index}-records")
+    else:
+        from index.records import SqliteRecords
+
+        records = SqliteRecords(sqlite_path(settings))
+    records.setup()
+    return records

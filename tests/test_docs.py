@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from nlp.normalize import NormalizationTable
+from yuqing.routing import Departments
 from yuqing.settings import Settings, SourcesFile, Taxonomy
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -35,6 +36,7 @@ def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def test_every_config_key_is_documented():
     documented = set(re.findall(r"`([a-z_\[\]\.]+)`", README))
     expected = keys(Settings) + keys(SourcesFile) + keys(Taxonomy) + keys(NormalizationTable)
+    expected += keys(Departments)
     expected += ["initialisms.to", "initialisms.near"]  # the long form of an initialism
     assert "store.elasticsearch.url" in expected and "sources[].list.item_links" in expected
     assert "themes[].keywords" in expected and "sentiment.degree" in expected

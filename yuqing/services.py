@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.base import Store
-from index.factory import open_store
+from index.factory import open_records, open_store
+from index.records import RecordStore
 from nlp.base import Classifier, NormalizingClassifier
 from nlp.lexicon import taxonomy_words
 from nlp.normalize import Normalizer, get_normalizer, load_normalization, user_words
 from nlp.segment import Segmenter, get_segmenter
+from yuqing.routing import Departments, load_departments
 from yuqing.settings import Config
 
 NORMALIZATION_FILE = "normalization.yaml"
@@ -40,3 +42,12 @@ def classifier_for(config: Config, model_dir: Path | None = None) -> Classifier:
 
 def store_for(config: Config, *, refresh: bool = False) -> Store:
     return open_store(config.settings, segmenter_for(config), refresh=refresh)
+
+
+def records_for(config: Config) -> RecordStore:
+    return open_records(config.settings)
+
+
+def departments_for(config: Config) -> Departments:
+    """departments.yaml (归口), checked against the taxonomy's theme ids."""
+    return load_departments(config.config_dir, config.taxonomy.theme_ids)
