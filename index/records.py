@@ -100,7 +100,12 @@ class SqliteRecords:
         doc, when = _stamp(doc)
         self._run(
             "INSERT OR REPLACE INTO records (kind, id, updated_us, doc) VALUES (?, ?, ?, ?)",
-            (kind, record_id, int(when.timestamp() * 1_000_000), json.dumps(doc, ensure_ascii=False)),
+            (
+                kind,
+                record_id,
+                int(when.timestamp() * 1_000_000),
+                json.dumps(doc, ensure_ascii=False),
+            ),
         )
 
     def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
