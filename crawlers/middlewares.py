@@ -150,6 +150,7 @@ class ParseErrorMiddleware:
     ) -> list[Any] | None:
         if isinstance(exception, HttpError):
             return None
+        self.crawler.stats.inc_value("yuqing/errors/parse_error")
         quarantine_for(self.crawler).put(
             "parse_error",
             source=self.crawler.spider.name,

@@ -91,8 +91,12 @@ class SourceSpider(scrapy.Spider):
         known = state.known(post_id(u, self.tracking) for u in urls)
         fresh = [u for u in urls if post_id(u, self.tracking) not in known]
         mark = state.high_water(self.name)
-        older = all(k.published_at is not None and k.published_at < mark for k in known.values())
-        stop = bool(urls) and not fresh and mark is not None and older
+        stop = (
+            bool(urls)
+            and not fresh
+            and mark is not None
+            and all(k.published_at is not None and k.published_at < mark for k in known.values())
+        )
         if stop:
             self.crawler.stats.set_value("yuqing/stopped_at_known_page", True)
             self.logger.info("%s: a list page of known, older posts; not paging on", self.name)
