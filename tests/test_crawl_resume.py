@@ -17,7 +17,7 @@ import pytest
 from index.base import SearchQuery
 from index.sqlite_store import SqliteStore
 from tests.cli import command, environment, yuqing
-from yuqing import demosite
+from tests.demo_fixtures import point_at, served_demo
 from yuqing.demosite import DemoReply
 from yuqing.schema import SHANGHAI, post_id
 
@@ -26,18 +26,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def site():
-    corpus = demosite.generate(seed=11)
-    server, base_url = demosite.serve_in_thread(corpus)
-    yield corpus, server, base_url
-    server.shutdown()
-    server.server_close()
-
-
-def _point_at(config_dir: Path, base_url: str) -> None:
-    port = base_url.rsplit(":", 1)[1]
-    settings = config_dir / "settings.yaml"
-    text = settings.read_text(encoding="utf-8").replace("port: 8765", f"port: {port}")
-    settings.write_text(text, encoding="utf-8")
+    with served_demo() as served:
+        yield served
 
 
 def _contents(data_dir: Path, segmenter) -> dict[str, tuple]:
@@ -63,7 +53,7 @@ def _spooled_lines(data_dir: Path) -> int:
 
 def test_killed_crawl_resumes_without_loss_or_duplicates(site, config_dir, tmp_path, segmenter):
     corpus, _, base_url = site
-    _point_at(config_dir, base_url)
+    point_at(config_dir, base_url)
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     reference = yuqing(config_dir, whole, "crawl")
     assert reference.returncode == 0, reference.stderr
@@ -110,7 +100,7 @@ def test_incremental_crawl_finds_new_posts_replies_edits_and_deletions(
     site, config_dir, tmp_path, segmenter
 ):
     corpus, server, base_url = site
-    _point_at(config_dir, base_url)
+    point_at(config_dir, base_url)
     data_dir = tmp_path / "data"
     first = yuqing(config_dir, data_dir, "crawl")
     assert first.returncode == 0, first.stderr

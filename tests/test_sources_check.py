@@ -10,8 +10,7 @@ import pytest
 from crawlers.health import source_health
 from index.records import SqliteRecords
 from tests.cli import yuqing
-from tests.test_crawl_resume import _point_at
-from yuqing import demosite
+from tests.demo_fixtures import point_at, served_demo
 from yuqing.settings import load_config
 
 pytestmark = pytest.mark.slow
@@ -19,16 +18,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def site():
-    corpus = demosite.generate(seed=11)
-    server, base_url = demosite.serve_in_thread(corpus)
-    yield corpus, server, base_url
-    server.shutdown()
-    server.server_close()
+    with served_demo() as served:
+        yield served
 
 
 def test_sources_check_reports_health_and_selectors(site, config_dir, tmp_path):
     corpus, server, base_url = site
-    _point_at(config_dir, base_url)
+    point_at(config_dir, base_url)
     data_dir = tmp_path / "data"
     never = yuqing(config_dir, data_dir, "sources", "check", "--json")
     assert never.returncode == 0, never.stderr
