@@ -10,6 +10,7 @@ import json
 import pytest
 
 from crawlers.evidence import evidence_path
+from index.base import SearchQuery
 from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
 from tests.cli import yuqing
@@ -181,3 +182,19 @@ def test_deleted_post_keeps_text_and_evidence(site, config_dir, tmp_path, segmen
     assert (gone.title, gone.text) == (first.title, first.text)
     assert (gone.evidence_sha256, gone.captured_at) == (first.evidence_sha256, first.captured_at)
     store.close()
+
+
+def test_since_drops_older_posts(site, config_dir, tmp_path, segmenter):
+    site.pages["/old.html"] = Page(thread_page("旧帖", GRIEVANCE, when="2025-12-30 10:00").encode())
+    site.pages["/new.html"] = Page(thread_page("新帖", GRIEVANCE, when="2026-01-03 08:00").encode())
+    site.pages["/list"] = Page(list_page(["/old.html", "/new.html"]).encode())
+    board_config(config_dir, "fixture", site.url + "/list")
+    data_dir = tmp_path / "data"
+    proc = yuqing(config_dir, data_dir, "crawl", "--since", "2026-01-01")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 posts, 0 quarantined" in proc.stdout
+    store = stored(data_dir, segmenter)
+    assert [h.post.title for h in store.search(SearchQuery()).hits] == ["新帖"]
+    store.close()
+    bad = yuqing(config_dir, data_dir, "crawl", "--since", "last week")
+    assert bad.returncode == 2 and "--since" in bad.stderr
