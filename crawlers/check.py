@@ -80,20 +80,25 @@ class Checker:
         return Selector(text=text, base_url=url) if text.strip() else Selector(text="<html/>")
 
     def run(self) -> dict[str, Any]:
-        """{"matches": {selector key: count}, "unmatched": [keys], "error": str | None}."""
+        """{"checked", "matches": {selector key: count}, "unmatched": [keys], "error", "fetched"};
+        `checked` is False for a source type this check does not know."""
         matches: dict[str, int] = {}
         try:
+            error = None
             if self.source.type == "board":
                 self._board(matches)
-            else:
+            elif self.source.type == "feed":
                 page = self.get(self.source.start_urls[0])
                 page.remove_namespaces()
                 matches["feed entries"] = len(page.xpath("//item | //entry"))
-            error = None
+            else:
+                return {"checked": False, "matches": {}, "unmatched": [], "error": None,
+                        "fetched": []}  # fmt: skip
         except (OSError, PermissionError, ValueError) as e:
             error = str(e)
         unmatched = [k for k, n in matches.items() if n == 0 and "optional" not in k]
-        return {"matches": matches, "unmatched": unmatched, "error": error, "fetched": self.fetched}
+        return {"checked": True, "matches": matches, "unmatched": unmatched, "error": error,
+                "fetched": self.fetched}  # fmt: skip
 
     def _board(self, matches: dict[str, int]) -> None:
         listing, detail = self.source.listing, self.source.detail

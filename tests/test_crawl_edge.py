@@ -15,6 +15,8 @@ from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
 from tests.cli import yuqing
 from tests.fixture_site import FixtureSite, Page, board_config, list_page, thread_page
+from yuqing.commands.store import crawl_lock
+from yuqing.pipeline import DataPaths
 from yuqing.schema import post_id
 
 pytestmark = pytest.mark.slow
@@ -198,3 +200,14 @@ def test_since_drops_older_posts(site, config_dir, tmp_path, segmenter):
     store.close()
     bad = yuqing(config_dir, data_dir, "crawl", "--since", "last week")
     assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_one_crawl_at_a_time(site, config_dir, tmp_path):
+    site.pages["/list"] = Page(list_page([]).encode())
+    board_config(config_dir, "fixture", site.url + "/list")
+    data_dir = tmp_path / "data"
+    with crawl_lock(DataPaths(data_dir)):
+        proc = yuqing(config_dir, data_dir, "crawl")
+    assert proc.returncode == 2
+    assert "another crawl is running" in proc.stderr
+    assert yuqing(config_dir, data_dir, "crawl").returncode == 0

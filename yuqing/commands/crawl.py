@@ -184,11 +184,8 @@ def check(state: CliState, names: tuple[str, ...], as_json: bool, offline: bool)
     else:
         for row in rows:
             _echo_health(row)
-    broken = [
-        r
-        for r in rows
-        if r.get("selectors") and (r["selectors"]["unmatched"] or r["selectors"]["error"])
-    ]
+    checks = [r["selectors"] for r in rows if r.get("selectors")]
+    broken = [c for c in checks if c["checked"] and (c["unmatched"] or c["error"])]
     if broken:
         sys.exit(1)
 
@@ -203,6 +200,9 @@ def _echo_health(row: dict[str, Any]) -> None:
     )
     check = row.get("selectors")
     if not check:
+        return
+    if not check["checked"]:
+        click.echo(f"  selectors: not checked ({row['type']} sources)")
         return
     if check["error"]:
         click.echo(f"  check failed: {check['error']}")
