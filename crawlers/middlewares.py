@@ -71,7 +71,8 @@ class BadPageMiddleware:
         quarantine_for(self.crawler).put(reason, source=spider.name, url=request.url, error=error)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if response.status == 200 and not response.body:
+        robots = request.meta.get("dont_obey_robotstxt")  # an empty robots.txt allows all
+        if response.status == 200 and not response.body and not robots:
             self._quarantine(request, "empty_body", "the page's body is empty")
             raise IgnoreRequest(f"empty body at {request.url}")
         return response

@@ -144,6 +144,7 @@ def test_retries_back_off_and_honour_retry_after(site, config_dir, tmp_path, seg
 
 
 def test_tracking_parameters_do_not_make_new_posts(site, config_dir, tmp_path, segmenter):
+    site.pages["/robots.txt"] = Page(b"", "text/plain")  # empty: allows all, not quarantined
     site.pages["/t/1.html"] = Page(thread_page("一帖", GRIEVANCE).encode())
     links = ["/t/1.html?utm_source=wechat&spm=a2c4.b", "/t/1.html?from=timeline", "/t/1.html"]
     site.pages["/list"] = Page(list_page(links).encode())
@@ -151,6 +152,7 @@ def test_tracking_parameters_do_not_make_new_posts(site, config_dir, tmp_path, s
     data_dir = tmp_path / "data"
     proc = yuqing(config_dir, data_dir, "crawl")
     assert proc.returncode == 0, proc.stderr
+    assert "1 posts, 0 quarantined" in proc.stdout
     store = stored(data_dir, segmenter)
     assert store.count() == 1
     post = store.get(post_id(site.url + "/t/1.html?utm_medium=x&share_token=y"))
