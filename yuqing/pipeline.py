@@ -103,8 +103,8 @@ class IndexReport:
 
 def _read_batch(
     path: Path, quarantine: Path, report: IndexReport
-) -> Iterator[Post | dict[str, str]]:
-    """The batch's posts, and its tombstones as {"id", "deleted_at", "reason"}."""
+) -> Iterator[Post | Gone]:
+    """The batch's posts, and its tombstones."""
     with path.open(encoding="utf-8") as lines:
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
@@ -130,7 +130,9 @@ def _read_batch(
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-class _Gone(BaseModel):
+class Gone(BaseModel):
+    """A post the crawler found gone: its id, when, and why (HTTP 404, a deletion notice)."""
+
     id: str
     deleted_at: AwareDatetime
     reason: str = ""
@@ -139,10 +141,10 @@ class _Gone(BaseModel):
 class Tombstone(BaseModel):
     """A spool line saying a post is gone from its site (written by the crawler)."""
 
-    tombstone: _Gone
+    tombstone: Gone
 
 
-def apply_tombstones(store: Store, gone: list[_Gone]) -> list[Post]:
+def apply_tombstones(store: Store, gone: list[Gone]) -> list[Post]:
     """The stored posts the tombstones name, marked deleted (text and evidence kept)."""
     out = []
     for t in gone:
@@ -199,7 +201,7 @@ def _index_batch(
     """Index one batch and move it to processed/; False (and the batch stays) on an outage."""
     lines = list(_read_batch(path, paths.quarantine, report))
     posts = [p for p in lines if isinstance(p, Post)]
-    gone = [t for t in lines if isinstance(t, _Gone)]
+    gone = [t for t in lines if isinstance(t, Gone)]
     posts = classify_posts(stories.assign(posts), classifier, batch_size)
     try:
         result = store.upsert(posts)
