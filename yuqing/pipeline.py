@@ -101,9 +101,7 @@ class IndexReport:
     sentiments: Counter[str] = field(default_factory=Counter)
 
 
-def _read_batch(
-    path: Path, quarantine: Path, report: IndexReport
-) -> Iterator[Post | Gone]:
+def _read_batch(path: Path, quarantine: Path, report: IndexReport) -> Iterator[Post | Gone]:
     """The batch's posts, and its tombstones."""
     with path.open(encoding="utf-8") as lines:
         for lineno, line in enumerate(lines, 1):
