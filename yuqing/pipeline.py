@@ -71,16 +71,21 @@ def recover_spool(paths: DataPaths) -> int:
     for part in sorted(paths.inbox.glob("*.part")) if paths.inbox.is_dir() else []:
         data = part.read_bytes()
         whole = data[: data.rfind(b"\n") + 1]
+        target = part.with_suffix(".jsonl")
+        if not whole:
+            part.unlink()
+            continue
         if len(whole) != len(data):
             logger.warning(
                 "%s: cut off a torn last line of %d bytes", part.name, len(data) - len(whole)
             )
-        if whole:
-            part.write_bytes(whole)
-            part.rename(part.with_suffix(".jsonl"))
-            moved += 1
-        else:
+            tmp = part.with_suffix(".recovering")
+            tmp.write_bytes(whole)
+            tmp.replace(target)  # atomic; a kill before the unlink only repeats posts (upserts)
             part.unlink()
+        else:
+            part.rename(target)
+        moved += 1
     if moved:
         logger.warning("recovered %d batch(es) of an interrupted crawl into %s", moved, paths.inbox)
     return moved
