@@ -1,4 +1,5 @@
-"""What a spider yields: raw fields of one post, before validation into `yuqing.schema.Post`."""
+"""What a spider yields: raw fields of one post, before validation into `yuqing.schema.Post`;
+a post found gone from its site; or something that could not be read, for the quarantine."""
 
 import scrapy
 
@@ -15,4 +16,23 @@ class PostItem(scrapy.Item):
     reply_text = scrapy.Field()
     reply_by = scrapy.Field()
     reply_at = scrapy.Field()
+    reply_raw = scrapy.Field()  # the reply's date as the page wrote it
     content_sha256 = scrapy.Field()
+    raw = scrapy.Field()  # the page's bytes, kept as evidence at first capture
+
+
+class GoneItem(scrapy.Item):
+    """A known post whose page now answers 404/410 or says it was deleted."""
+
+    source = scrapy.Field()
+    url = scrapy.Field()
+    reason = scrapy.Field()
+
+
+class QuarantineItem(scrapy.Item):
+    """A page or entry that could not be read into a post, with the reason."""
+
+    source = scrapy.Field()
+    url = scrapy.Field()
+    reason = scrapy.Field()  # a short slug: oversize, empty_body, parse_error, http_error …
+    error = scrapy.Field()  # what went wrong, in words

@@ -1,12 +1,17 @@
 """Validate each scraped item into a `Post` and hand it on through a file the next stage reads.
 
 Valid posts are appended to a JSONL batch under YUQING_OUTPUT_DIR (the inbox that
-`yuqing.pipeline` classifies and indexes). An item that fails validation goes to
-YUQING_QUARANTINE_DIR with the reason, and is counted; nothing is silently dropped.
+`yuqing.pipeline` classifies and indexes), one flushed line each, then recorded in the crawl
+state (`crawlers.state`): a crawl killed at any point leaves a `.part` batch holding every post
+the state knows, which the next run moves into the inbox. At first capture the raw page is
+kept as evidence (`crawlers.evidence`); a known post found gone becomes a tombstone line that
+the indexer applies to the stored post. An item that fails validation goes to the quarantine
+with the reason; nothing is silently dropped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime
@@ -14,26 +19,55 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 from pydantic import ValidationError
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from yuqing.schema import SHANGHAI, OfficialReply, Post, post_id, pseudonymise
+from crawlers import evidence
+from crawlers.items import GoneItem, QuarantineItem
+from crawlers.quarantine import quarantine_for
+from crawlers.state import CrawlState
+from yuqing.schema import (
+    SHANGHAI,
+    TRACKING_PARAMS,
+    OfficialReply,
+    Post,
+    canonical_url,
+    post_id,
+    pseudonymise,
+)
 
 logger = logging.getLogger(__name__)
 
+TOMBSTONE = "tombstone"  # the key of a spool line that marks a stored post deleted
+
 
 class InvalidItem(ValueError):
-    pass
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
 
 
-def item_to_post(item: dict[str, Any], key: bytes, fetched_at: datetime) -> Post:
+def item_to_post(
+    item: dict[str, Any],
+    key: bytes,
+    fetched_at: datetime,
+    tracking: tuple[str, ...] | list[str] = TRACKING_PARAMS,
+) -> Post:
     """The validated Post for a scraped item, or InvalidItem saying what is wrong."""
     url = item.get("url")
     text = (item.get("text") or "").strip()
     if not url:
-        raise InvalidItem("no URL: the source's selectors found no link for this entry")
+        raise InvalidItem(
+            "missing_url", "no URL: the source's selectors found no link for this entry"
+        )
     if not text:
-        raise InvalidItem(f"no text at {url}: check the source's `detail.text` selector")
+        raise InvalidItem(
+            "missing_text", f"no text at {url}: check the source's `detail.text` selector"
+        )
+    for raw, parsed in (("published_raw", "published_at"), ("reply_raw", "reply_at")):
+        if item.get(raw) and item.get(parsed) is None:
+            raise InvalidItem("bad_date", f"unparseable date {item[raw]!r} at {url}")
     reply = None
     if item.get("reply_text"):
         reply = OfficialReply(
@@ -41,10 +75,10 @@ def item_to_post(item: dict[str, Any], key: bytes, fetched_at: datetime) -> Post
         )
     try:
         return Post(
-            id=post_id(url),
+            id=post_id(url, tracking),
             source=item["source"],
             platform=item["platform"],
-            url=url,
+            url=canonical_url(url, tracking),
             title=(item.get("title") or "").strip(),
             text=text,
             author=pseudonymise(item.get("author"), key),
@@ -54,76 +88,153 @@ def item_to_post(item: dict[str, Any], key: bytes, fetched_at: datetime) -> Post
             content_sha256=item["content_sha256"],
         )
     except ValidationError as e:
-        raise InvalidItem(f"invalid post at {url}: {e}") from e
+        raise InvalidItem("invalid", f"invalid post at {url}: {e}") from e
+
+
+def fields_sha256(post: Post) -> str:
+    """A digest of what a re-crawl can change: a different one means the post was updated."""
+    fields = post.model_dump(mode="json", include={"title", "text", "reply", "published_at"})
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 class PostPipeline:
-    def __init__(self, crawler: Crawler, output_dir: Path, quarantine_dir: Path, key: bytes):
+    def __init__(self, crawler: Crawler, output_dir: Path, key: bytes, state_path: Path):
+        s = crawler.settings
         self.output_dir = output_dir
-        self.quarantine_dir = quarantine_dir
         self.key = key
         self.crawler = crawler
         self.stats = crawler.stats
+        self.state_path = state_path
+        self.evidence_dir = Path(s.get("YUQING_EVIDENCE_DIR") or output_dir.parent / "evidence")
+        self.tracking = tuple(s.getlist("YUQING_TRACKING_PARAMS") or TRACKING_PARAMS)
+        since = s.get("YUQING_SINCE")
+        self.since = datetime.fromisoformat(since) if since else None
         self._out: IO[str] | None = None
-        self._quarantine: IO[str] | None = None
+        self.state: CrawlState | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        for name in ("YUQING_OUTPUT_DIR", "YUQING_QUARANTINE_DIR", "YUQING_PSEUDONYM_KEY"):
+        for name in (
+            "YUQING_OUTPUT_DIR",
+            "YUQING_QUARANTINE_DIR",
+            "YUQING_PSEUDONYM_KEY",
+            "YUQING_STATE_PATH",
+        ):
             if not s.get(name):
                 raise NotConfigured(
                     f"{name} setting must be set to enable {cls.__name__}; run crawls with `yuqing crawl`."
                 )
-        return cls(
+        pipeline = cls(
             crawler,
             Path(s["YUQING_OUTPUT_DIR"]),
-            Path(s["YUQING_QUARANTINE_DIR"]),
             s["YUQING_PSEUDONYM_KEY"].encode("utf-8"),
+            Path(s["YUQING_STATE_PATH"]),
         )
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
         stamp = datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S%f")
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         # Written as .part and renamed on close, so the indexer never reads half a batch.
         self._path = self.output_dir / f"{stamp}-{spider.name}.jsonl"
         self._out = open(self._path.with_suffix(".part"), "a", encoding="utf-8")
-        self._quarantine = open(
-            self.quarantine_dir / f"{stamp}-{spider.name}.jsonl", "a", encoding="utf-8"
-        )
+        self.state = CrawlState(self.state_path)
 
     def close_spider(self) -> None:
-        for handle in (self._out, self._quarantine):
-            if handle:
-                handle.close()
+        if self._out:
+            self._out.close()
         part = self._path.with_suffix(".part")
         if part.stat().st_size:
             part.rename(self._path)
         else:
             part.unlink()
-        quarantine = self.quarantine_dir / self._path.name
-        if quarantine.exists() and not quarantine.stat().st_size:
-            quarantine.unlink()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Move the source's mark only when its crawl finished: a stopped crawl keeps the old
+        one, so the next crawl pages as far back as this one should have."""
+        if self.state is None:
+            return
+        if reason == "finished":
+            mark = self.state.finish(spider.name, datetime.now(SHANGHAI))
+            self.stats.set_value("yuqing/high_water", mark.isoformat() if mark else None)
+        self.state.close()
+        self.state = None
+
+    def _spool(self, line: dict[str, Any] | str) -> None:
+        assert self._out is not None
+        self._out.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+        self._out.flush()  # in the page cache before the state records it: a kill loses nothing
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, QuarantineItem):
+            quarantine_for(self.crawler).put(
+                item["reason"], source=item["source"], url=item.get("url"), error=item["error"]
+            )
+            raise DropItem(item["error"])
+        if isinstance(item, GoneItem):
+            return self._gone(item)
+        return self._post(item)
+
+    def _post(self, item: Any) -> Any:
         spider = self.crawler.spider
         raw = dict(item)
+        now = datetime.now(SHANGHAI)
         try:
-            post = item_to_post(raw, self.key, datetime.now(SHANGHAI))
+            post = item_to_post(raw, self.key, now, self.tracking)
         except InvalidItem as e:
-            self.stats.inc_value("yuqing/quarantined")
-            logger.warning(
-                "quarantined an item from %(source)s: %(error)s",
-                {"source": spider.name, "error": e},
+            quarantine_for(self.crawler).put(
+                e.reason, source=spider.name, url=raw.get("url"), error=str(e), item=raw
             )
-            raw.pop("author", None)  # never keep the raw handle, even in quarantine
-            record = {"error": str(e), "item": raw}
-            self._quarantine.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-            self._quarantine.flush()
             raise DropItem(str(e)) from e
-        self._out.write(post.model_dump_json() + "\n")
-        self._out.flush()
+        if self.since and post.published_at and post.published_at < self.since:
+            self.stats.inc_value("yuqing/before_since")
+            raise DropItem(f"{post.url} was published before --since")
+        assert self.state is not None
+        known = self.state.get(post.id)
+        digest = fields_sha256(post)
+        if known and known.evidence_sha256:
+            sha, captured = known.evidence_sha256, known.captured_at
+        else:
+            body = raw.get("raw") or b""
+            sha = evidence.save(self.evidence_dir, body) if body else None
+            captured = now
+        post = post.model_copy(update={"evidence_sha256": sha, "captured_at": captured})
+        self._spool(post.model_dump_json())
+        self.state.record(
+            post_id=post.id,
+            source=post.source,
+            url=post.url,
+            published_at=post.published_at,
+            fields_sha256=digest,
+            evidence_sha256=sha,
+            captured_at=captured,
+            seen_at=now,
+        )
         self.stats.inc_value("yuqing/posts")
+        if known is None:
+            self.stats.inc_value("yuqing/new_posts")
+        elif known.fields_sha256 != digest or known.deleted_at:
+            self.stats.inc_value("yuqing/updated_posts")
+        return item
+
+    def _gone(self, item: GoneItem) -> Any:
+        assert self.state is not None
+        pid = post_id(item["url"], self.tracking)
+        if self.state.get(pid) is None:
+            quarantine_for(self.crawler).put(
+                "gone_unknown",
+                source=item["source"],
+                url=item["url"],
+                error=f"{item['reason']} for a post never captured",
+            )
+            raise DropItem(f"{item['url']} is gone and was never captured")
+        when = self.state.mark_deleted(pid, datetime.now(SHANGHAI))
+        self._spool(
+            {TOMBSTONE: {"id": pid, "deleted_at": when.isoformat(), "reason": item["reason"]}}
+        )
+        self.stats.inc_value("yuqing/deleted")
+        logger.info("%s is gone from its site (%s)", item["url"], item["reason"])
         return item

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.progress import Shared
 from crawlers.spiders.board import BoardSpider
 from crawlers.spiders.feed import FeedSpider
 from yuqing.settings import CrawlSettings, Source
@@ -17,6 +20,36 @@ from yuqing.settings import CrawlSettings, Source
 logger = logging.getLogger(__name__)
 
 SPIDERS = {"board": BoardSpider, "feed": FeedSpider}
+
+
+def source_figures(stats: dict[str, Any]) -> dict[str, Any]:
+    """One source's figures from its Scrapy stats, and its status: "failed" when the crawl
+    stopped early or fetched nothing, "errors" when requests failed, else "ok"."""
+
+    def n(key: str) -> int:
+        return int(stats.get(key, 0) or 0)
+
+    errors = sum(int(v or 0) for k, v in stats.items() if k.startswith("yuqing/errors/"))
+    errors += n("log_count/ERROR")
+    pages = n("response_received_count")
+    finished = stats.get("finish_reason") == "finished"
+    status = "failed" if not finished or not pages else "errors" if errors else "ok"
+    return {
+        "pages": pages,
+        "posts": n("yuqing/posts"),
+        "new_posts": n("yuqing/new_posts"),
+        "updated_posts": n("yuqing/updated_posts"),
+        "deleted_posts": n("yuqing/deleted"),
+        "quarantined": n("yuqing/quarantined"),
+        "quarantined_by_reason": {
+            k.removeprefix("yuqing/quarantined/"): v
+            for k, v in stats.items()
+            if k.startswith("yuqing/quarantined/")
+        },
+        "errors": errors,
+        "status": status,
+        "finish_reason": stats.get("finish_reason"),
+    }
 
 
 @dataclass
@@ -40,6 +73,9 @@ class CrawlReport:
     def quarantined(self) -> int:
         return self.total("yuqing/quarantined")
 
+    def figures(self) -> dict[str, dict[str, Any]]:
+        return {name: source_figures(stats) for name, stats in self.per_source.items()}
+
 
 def scrapy_settings(
     crawl: CrawlSettings,
@@ -47,23 +83,41 @@ def scrapy_settings(
     quarantine_dir: Path,
     key: bytes,
     log_level: str = "WARNING",
+    *,
+    state_path: Path | None = None,
+    evidence_dir: Path | None = None,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Callable[[str, str], None] | None = None,
 ) -> ScrapySettings:
     settings = ScrapySettings()
     settings.setmodule("crawlers.settings", priority="project")
+    data = output_dir.parent
     settings.update(
         {
             "USER_AGENT": crawl.user_agent,
             "ROBOTSTXT_OBEY": True,
             "DOWNLOAD_DELAY": crawl.download_delay,
+            "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
             "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
             "AUTOTHROTTLE_START_DELAY": crawl.autothrottle_start_delay,
             "AUTOTHROTTLE_MAX_DELAY": crawl.autothrottle_max_delay,
             "AUTOTHROTTLE_TARGET_CONCURRENCY": crawl.autothrottle_target_concurrency,
             "RETRY_TIMES": crawl.retry_times,
+            "YUQING_RETRY_BACKOFF": crawl.retry_backoff,
+            "YUQING_RETRY_BACKOFF_MAX": crawl.retry_backoff_max,
             "YUQING_MAX_PAGES": crawl.max_pages_per_source,
             "YUQING_OUTPUT_DIR": str(output_dir),
             "YUQING_QUARANTINE_DIR": str(quarantine_dir),
+            "YUQING_STATE_PATH": str(state_path or data / "crawl" / "state.sqlite3"),
+            "YUQING_EVIDENCE_DIR": str(evidence_dir or data / "evidence"),
             "YUQING_PSEUDONYM_KEY": key.decode("utf-8"),
+            "YUQING_INCREMENTAL": crawl.incremental and not full,
+            "YUQING_RECHECK_DAYS": crawl.recheck_days,
+            "YUQING_TRACKING_PARAMS": list(crawl.tracking_params),
+            "YUQING_DELETED_MARKERS": list(crawl.deleted_markers),
+            "YUQING_SINCE": since.isoformat() if since else None,
+            "YUQING_PROGRESS": Shared(progress) if progress else None,
             "LOG_LEVEL": log_level,
             "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
         },

@@ -30,7 +30,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 logger = logging.getLogger(__name__)
 
-MAPPING_VERSION = 2  # 2: officers' annotations; bump it when the mapping or settings change
+MAPPING_VERSION = 3  # 2: officers' annotations; 3: deleted_at, evidence; bump on any change
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 _STORED = {"type": "text", "index": False}
@@ -50,6 +50,9 @@ PROPERTIES: dict[str, Any] = {
     "units": _KEYWORD,
     "story_id": _KEYWORD,
     "deleted": {"type": "boolean"},
+    "deleted_at": _DATE,
+    "evidence_sha256": _KEYWORD,
+    "captured_at": _DATE,
     "replied": {"type": "boolean"},
     "classification": {"type": "object", "enabled": False},
     "annotations": {

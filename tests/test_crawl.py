@@ -60,7 +60,9 @@ def crawled(site, tmp_path_factory, segmenter):
     _config_for(config_dir, base_url)
     data_dir = root / "data"
     first = run_cli("--config-dir", str(config_dir), "--data-dir", str(data_dir), "crawl")
-    second = run_cli("--config-dir", str(config_dir), "--data-dir", str(data_dir), "crawl")
+    second = run_cli(
+        "--config-dir", str(config_dir), "--data-dir", str(data_dir), "crawl", "--full"
+    )
     store = SqliteStore(data_dir / "yuqing.sqlite3", segmenter)
     yield corpus, server, base_url, first, second, store, data_dir
     store.close()

@@ -3,6 +3,10 @@
 The inbox (data/inbox/*.jsonl, written by the crawler) doubles as the spool: a batch leaves
 it only after the store accepted every post in it. If the store is down the batch stays,
 and the next run (or `yuqing index replay`) writes it again; upserts by id make that safe.
+A crawl that was killed leaves a `.part` batch: `recover_spool` moves it into the inbox.
+
+Before it is stored, each post gets its story (`index.stories`: reposts and near-duplicates
+share one); a tombstone line (a post found gone) marks the stored post deleted, keeping it.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from index.base import Store, StoreUnavailable
+from index.stories import StoryIndex
 from nlp.base import Classifier
-from yuqing.schema import Post
+from yuqing.schema import AwareDatetime, Post
+
+TOMBSTONE = "tombstone"  # as crawlers.pipelines writes it
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +49,47 @@ class DataPaths:
     def quarantine(self) -> Path:
         return self.root / "quarantine"
 
+    @property
+    def crawl(self) -> Path:
+        """The crawl state (`state.sqlite3`) and the lock a running crawl holds."""
+        return self.root / "crawl"
+
+    @property
+    def evidence(self) -> Path:
+        return self.root / "evidence"
+
+    @property
+    def stories(self) -> Path:
+        return self.root / "stories.sqlite3"
+
+
+def recover_spool(paths: DataPaths) -> int:
+    """Move the `.part` batches a killed crawl left into the inbox; call it only while no
+    crawl runs (the crawl lock is held). A torn last line is cut off: its post was not yet
+    recorded in the crawl state, so the next crawl fetches it again. Returns the batches moved."""
+    moved = 0
+    for part in sorted(paths.inbox.glob("*.part")) if paths.inbox.is_dir() else []:
+        data = part.read_bytes()
+        whole = data[: data.rfind(b"\n") + 1]
+        target = part.with_suffix(".jsonl")
+        if not whole:
+            part.unlink()
+            continue
+        if len(whole) != len(data):
+            logger.warning(
+                "%s: cut off a torn last line of %d bytes", part.name, len(data) - len(whole)
+            )
+            tmp = part.with_suffix(".recovering")
+            tmp.write_bytes(whole)
+            tmp.replace(target)  # atomic; a kill before the unlink only repeats posts (upserts)
+            part.unlink()
+        else:
+            part.rename(target)
+        moved += 1
+    if moved:
+        logger.warning("recovered %d batch(es) of an interrupted crawl into %s", moved, paths.inbox)
+    return moved
+
 
 @dataclass
 class IndexReport:
@@ -51,19 +99,24 @@ class IndexReport:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    deleted: int = 0
     spooled_files: int = 0
     error: str | None = None
     themes: Counter[str] = field(default_factory=Counter)
     sentiments: Counter[str] = field(default_factory=Counter)
 
 
-def _read_batch(path: Path, quarantine: Path, report: IndexReport) -> Iterator[Post]:
+def _read_batch(path: Path, quarantine: Path, report: IndexReport) -> Iterator[Post | Gone]:
+    """The batch's posts, and its tombstones."""
     with path.open(encoding="utf-8") as lines:
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                yield Post.model_validate_json(line)
+                if line.startswith('{"' + TOMBSTONE):
+                    yield Tombstone.model_validate_json(line).tombstone
+                else:
+                    yield Post.model_validate_json(line)
             except ValidationError as e:
                 report.quarantined += 1
                 logger.warning(
@@ -78,6 +131,31 @@ def _read_batch(path: Path, quarantine: Path, report: IndexReport) -> Iterator[P
                 }
                 with (quarantine / "index-rejects.jsonl").open("a", encoding="utf-8") as out:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+class Gone(BaseModel):
+    """A post the crawler found gone: its id, when, and why (HTTP 404, a deletion notice)."""
+
+    id: str
+    deleted_at: AwareDatetime
+    reason: str = ""
+
+
+class Tombstone(BaseModel):
+    """A spool line saying a post is gone from its site (written by the crawler)."""
+
+    tombstone: Gone
+
+
+def apply_tombstones(store: Store, gone: list[Gone]) -> list[Post]:
+    """The stored posts the tombstones name, marked deleted (text and evidence kept)."""
+    out = []
+    for t in gone:
+        post = store.get(t.id)
+        if post is None or post.deleted:
+            continue
+        out.append(post.model_copy(update={"deleted": True, "deleted_at": t.deleted_at}))
+    return out
 
 
 def classify_posts(posts: list[Post], classifier: Classifier, batch_size: int = 64) -> list[Post]:
@@ -97,30 +175,54 @@ def process_inbox(
     """Classify and index every batch in the inbox, oldest first; spool on store outage."""
     report = IndexReport()
     batches = sorted(paths.inbox.glob("*.jsonl")) if paths.inbox.is_dir() else []
-    for i, path in enumerate(batches):
-        posts = classify_posts(
-            list(_read_batch(path, paths.quarantine, report)), classifier, batch_size
-        )
-        try:
-            result = store.upsert(posts)
-        except StoreUnavailable as e:
-            report.spooled_files = len(batches) - i
-            report.error = str(e)
-            logger.error(
-                "store unavailable; %d batch(es) stay spooled in %s: %s",
-                report.spooled_files,
-                paths.inbox,
-                e,
-            )
-            break
-        report.files += 1
-        report.posts += len(posts)
-        report.created += result.created
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        for post in posts:
-            report.themes.update(post.themes)
-            report.sentiments[post.sentiment or "unknown"] += 1
-        paths.processed.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, paths.processed / path.name)
+    stories = StoryIndex(paths.stories)
+    try:
+        for i, path in enumerate(batches):
+            if not _index_batch(path, paths, store, stories, classifier, batch_size, report):
+                report.spooled_files = len(batches) - i
+                logger.error(
+                    "store unavailable; %d batch(es) stay spooled in %s: %s",
+                    report.spooled_files,
+                    paths.inbox,
+                    report.error,
+                )
+                break
+    finally:
+        stories.close()
     return report
+
+
+def _index_batch(
+    path: Path,
+    paths: DataPaths,
+    store: Store,
+    stories: StoryIndex,
+    classifier: Classifier,
+    batch_size: int,
+    report: IndexReport,
+) -> bool:
+    """Index one batch and move it to processed/; False (and the batch stays) on an outage."""
+    lines = list(_read_batch(path, paths.quarantine, report))
+    posts = [p for p in lines if isinstance(p, Post)]
+    gone = [t for t in lines if isinstance(t, Gone)]
+    posts = classify_posts(stories.assign(posts), classifier, batch_size)
+    try:
+        result = store.upsert(posts)
+        deleted = apply_tombstones(store, gone)
+        if deleted:
+            store.upsert(deleted)
+    except StoreUnavailable as e:
+        report.error = str(e)
+        return False
+    report.files += 1
+    report.posts += len(posts)
+    report.deleted += len(deleted)
+    report.created += result.created
+    report.updated += result.updated
+    report.unchanged += result.unchanged
+    for post in posts:
+        report.themes.update(post.themes)
+        report.sentiments[post.sentiment or "unknown"] += 1
+    paths.processed.mkdir(parents=True, exist_ok=True)
+    shutil.move(path, paths.processed / path.name)
+    return True

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -20,14 +22,35 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SENTIMENTS = ("negative", "neutral", "positive")
 
 
-def canonical_url(url: str) -> str:
-    """The URL that identifies a page: sorted query, no fragment, normalised escapes."""
-    return canonicalize_url(url.strip(), keep_fragments=False)
+# Query parameters that say how a link was shared, not which page it is. `x_*` matches every
+# parameter starting with `x_`. settings.yaml `crawl.tracking_params` replaces this list.
+TRACKING_PARAMS = (
+    "utm_*", "spm", "from", "share_token", "share_source", "share_medium", "share_from",
+    "sharer", "shareid", "timestamp", "tt_from", "isappinstalled", "scene", "wfr", "fbclid",
+    "gclid", "yclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "vd_source", "ref", "ref_src",
+)  # fmt: skip
 
 
-def post_id(url: str) -> str:
+def _tracking(name: str, params: Iterable[str]) -> bool:
+    name = name.lower()
+    return any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in params)
+
+
+def canonical_url(url: str, tracking: Iterable[str] = TRACKING_PARAMS) -> str:
+    """The URL that identifies a page: no tracking parameters, sorted query, no fragment,
+    normalised escapes."""
+    parts = urlsplit(url.strip())
+    # The raw pieces are kept as they are, so GBK-escaped values survive.
+    pieces = [p for p in parts.query.split("&") if p]
+    kept = [p for p in pieces if not _tracking(unquote_plus(p.split("=", 1)[0]), tracking)]
+    if len(kept) != len(pieces):
+        parts = parts._replace(query="&".join(kept))
+    return canonicalize_url(urlunsplit(parts), keep_fragments=False)
+
+
+def post_id(url: str, tracking: Iterable[str] = TRACKING_PARAMS) -> str:
     """A stable 20-hex-digit id from the canonical URL."""
-    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:20]
+    return hashlib.sha256(canonical_url(url, tracking).encode("utf-8")).hexdigest()[:20]
 
 
 def content_sha256(data: bytes | str) -> str:
@@ -105,6 +128,9 @@ class Post(BaseModel):
     units: list[str] = Field(default_factory=list)  # watch-list units the post mentions
     story_id: str | None = None  # posts telling the same grievance share a story
     deleted: bool = False  # gone from its site on a later crawl; the evidence is kept
+    deleted_at: AwareDatetime | None = None  # when a crawl first found it gone
+    evidence_sha256: str | None = None  # the raw page at first capture, in data/evidence/
+    captured_at: AwareDatetime | None = None  # when it was first captured
     classification: Classification | None = None
     annotations: Annotations | None = None  # officers' labels and case links; see Store.annotate
 

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yuqing.config_errors import ConfigError, load_model, read_yaml
-from yuqing.schema import SENTIMENTS
+from yuqing.schema import SENTIMENTS, TRACKING_PARAMS
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,16 @@ class CrawlSettings(_Strict):
     autothrottle_max_delay: float = Field(30.0, gt=0)
     autothrottle_target_concurrency: float = Field(1.0, gt=0)
     retry_times: int = Field(3, ge=0)
+    retry_backoff: float = Field(1.0, ge=0)  # first retry's delay; doubles on each retry
+    retry_backoff_max: float = Field(60.0, ge=0)  # longest delay, Retry-After included
     max_pages_per_source: int = Field(500, ge=1)
+    max_page_bytes: int = Field(5_000_000, ge=1024)  # larger pages are quarantined (oversize)
+    incremental: bool = True  # stop paging where a list page holds only known, older posts
+    recheck_days: int = Field(7, ge=0)  # revisit known posts published this recently
+    tracking_params: list[str] = Field(default_factory=lambda: list(TRACKING_PARAMS))
+    deleted_markers: list[str] = Field(
+        default_factory=lambda: ["该帖已被删除", "内容已删除", "帖子已删除", "该信息已被删除"]
+    )
 
 
 class DemoSiteSettings(_Strict):

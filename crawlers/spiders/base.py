@@ -1,12 +1,25 @@
-"""What both generic spiders share: the source entry they serve, and page limits."""
+"""What the generic spiders share: the source entry they serve, page limits, the crawl state
+(incremental paging, re-checks of known posts), deletion checks, and failed requests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
+from crawlers.items import GoneItem, QuarantineItem
+from crawlers.middlewares import QUARANTINED
+from crawlers.state import CrawlState
+from yuqing.schema import SHANGHAI, TRACKING_PARAMS, canonical_url, post_id
 from yuqing.settings import Source
+
+GONE_STATUS = (404, 410)
 
 
 class SourceSpider(scrapy.Spider):
@@ -23,6 +36,31 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.start_urls = list(source.start_urls)
         self.list_pages = 0
+        self._state: CrawlState | None = None
+
+    # --- settings and state ----------------------------------------------------------------
+
+    @property
+    def tracking(self) -> tuple[str, ...]:
+        return tuple(self.settings.getlist("YUQING_TRACKING_PARAMS") or TRACKING_PARAMS)
+
+    @property
+    def incremental(self) -> bool:
+        return self.settings.getbool("YUQING_INCREMENTAL", False)
+
+    @property
+    def state(self) -> CrawlState | None:
+        """The crawl state, if the crawl has one (`yuqing crawl` always does)."""
+        if self._state is None and self.settings.get("YUQING_STATE_PATH"):
+            self._state = CrawlState(Path(self.settings["YUQING_STATE_PATH"]))
+        return self._state
+
+    def closed(self, reason: str) -> None:
+        if self._state is not None:
+            self._state.close()
+
+    def canonical(self, url: str) -> str:
+        return canonical_url(url, self.tracking)
 
     def _item_base(self) -> dict[str, Any]:
         return {"source": self.source.name, "platform": self.source.platform}
@@ -37,3 +75,77 @@ class SourceSpider(scrapy.Spider):
             return False
         self.list_pages += 1
         return True
+
+    # --- incremental crawling --------------------------------------------------------------
+
+    def new_links(self, urls: Iterable[str]) -> tuple[list[str], bool]:
+        """The links of a list page to follow, and whether to page on.
+
+        Without incremental crawling (or `--full`), every link, and page on. Otherwise only
+        links to posts not captured yet (known ones are revisited by `recheck_requests`), and
+        page on unless every post of the page is known and older than the source's mark."""
+        urls = list(dict.fromkeys(self.canonical(u) for u in urls))
+        state = self.state
+        if not self.incremental or state is None:
+            return urls, True
+        known = state.known(post_id(u, self.tracking) for u in urls)
+        fresh = [u for u in urls if post_id(u, self.tracking) not in known]
+        mark = state.high_water(self.name)
+        stop = (
+            bool(urls)
+            and not fresh
+            and mark is not None
+            and all(k.published_at is not None and k.published_at < mark for k in known.values())
+        )
+        if stop:
+            self.crawler.stats.set_value("yuqing/stopped_at_known_page", True)
+            self.logger.info("%s: a list page of known, older posts; not paging on", self.name)
+        return fresh, not stop
+
+    def recheck_requests(self, callback: Any) -> Iterator[scrapy.Request]:
+        """Requests for the known posts published in the last `recheck_days` days, so a crawl
+        notices new replies, edits and deletions."""
+        days = self.settings.getint("YUQING_RECHECK_DAYS", 0)
+        if self.state is None or days <= 0:
+            return
+        since = datetime.now(SHANGHAI) - timedelta(days=days)
+        for url in self.state.recheck(self.name, since):
+            self.crawler.stats.inc_value("yuqing/rechecked")
+            yield self.detail_request(url, callback, priority=-1)
+
+    # --- detail pages, deletions and failures ----------------------------------------------
+
+    def detail_request(self, url: str, callback: Any, **kwargs: Any) -> scrapy.Request:
+        """A request for a post's own page: a 404/410 reaches the callback, to mark it gone."""
+        meta = {"handle_httpstatus_list": list(GONE_STATUS), "yuqing_detail": True}
+        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, **kwargs)
+
+    def gone(self, response: Response, text: str | None) -> GoneItem | None:
+        """A GoneItem if the page answers 404/410, or shows a deletion marker in place of the
+        post (the text selector found nothing, or only a short notice with the marker)."""
+        if response.status in GONE_STATUS:
+            return GoneItem(source=self.name, url=response.url, reason=f"HTTP {response.status}")
+        markers = self.settings.getlist("YUQING_DELETED_MARKERS")
+        if not markers or (text and len(text) > 80):
+            return None
+        page = text or " ".join(response.xpath("//body//text()").getall())
+        for marker in markers:
+            if marker in page:
+                return GoneItem(source=self.name, url=response.url, reason=f"marker {marker}")
+        return None
+
+    def failed(self, failure: Failure) -> Iterator[QuarantineItem]:
+        """A request that failed after the retries: quarantined with the reason, never fatal."""
+        request = failure.request
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason, error = "http_error", f"HTTP {status}"
+        else:
+            reason, error = (
+                "download_error",
+                f"{failure.type.__name__}: {failure.getErrorMessage()}",
+            )
+        if request.meta.get(QUARANTINED):
+            return  # a middleware quarantined it already (oversize, empty body)
+        self.crawler.stats.inc_value(f"yuqing/errors/{reason}")
+        yield QuarantineItem(source=self.name, url=request.url, reason=reason, error=error)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import scrapy
 from parsel import Selector
 from scrapy.http import Response
 from w3lib.html import remove_tags
@@ -25,6 +27,10 @@ def _first(node: Selector, *names: str) -> str | None:
 class FeedSpider(SourceSpider):
     name = "feed"
 
+    async def start(self) -> Any:
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse, errback=self.failed)
+
     def parse(self, response: Response) -> Iterator[PostItem]:
         self._page_budget_left()
         response.selector.remove_namespaces()
@@ -33,6 +39,7 @@ class FeedSpider(SourceSpider):
             self.logger.warning("no RSS items or Atom entries in %(url)s", {"url": response.url})
             self.crawler.stats.inc_value("yuqing/feed_empty")
         for entry in entries:
+            raw = entry.get().encode("utf-8")  # the entry as the feed gave it
             link = _first(entry, "link") or entry.xpath("./link/@href").get()
             body = _first(entry, "encoded", "content", "description", "summary")
             published_raw = _first(entry, "pubDate", "published", "updated", "date")
@@ -44,5 +51,6 @@ class FeedSpider(SourceSpider):
                 author=_first(entry, "author", "creator"),
                 published_raw=published_raw,
                 published_at=parse_datetime(published_raw),
-                content_sha256=content_sha256(entry.get()),
+                content_sha256=content_sha256(raw),
+                raw=response.body,  # evidence: the whole feed, stored once per version
             )

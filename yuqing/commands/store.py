@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from contextlib import closing
+import fcntl
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager, suppress
 from datetime import datetime, timedelta
+from typing import Any
 
 import click
 
 from index.base import SearchQuery, Store, StoreUnavailable
 from yuqing.commands.common import CliState, UserError, pass_state, print_json
-from yuqing.pipeline import DataPaths, IndexReport, process_inbox
+from yuqing.pipeline import DataPaths, IndexReport, process_inbox, recover_spool
 from yuqing.schema import SHANGHAI
-from yuqing.services import classifier_for, store_for
+from yuqing.services import classifier_for, records_for, store_for
 from yuqing.settings import Config, Source
+
+logger = logging.getLogger(__name__)
 
 
 def configured_store(config: Config, refresh: bool = False) -> Store:
@@ -28,6 +34,8 @@ def configured_store(config: Config, refresh: bool = False) -> Store:
 def index_inbox(config: Config, refresh: bool = False) -> IndexReport:
     """Classify and store every spooled batch; the store's outage leaves them spooled."""
     paths = DataPaths(config.data_dir)
+    with suppress(CrawlBusy), crawl_lock(paths):  # no crawl runs: its .part batches are stale
+        recover_spool(paths)
     try:
         store = store_for(config, refresh=refresh)
     except StoreUnavailable as e:
@@ -40,14 +48,74 @@ def index_inbox(config: Config, refresh: bool = False) -> IndexReport:
         store.close()
 
 
-def crawl_sources(config: Config, sources: list[Source]):
+class CrawlBusy(UserError):
+    pass
+
+
+@contextmanager
+def crawl_lock(paths: DataPaths) -> Iterator[None]:
+    """Held while a crawl runs: a second crawl on the same data folder is refused."""
+    paths.crawl.mkdir(parents=True, exist_ok=True)
+    with open(paths.crawl / "lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise CrawlBusy(
+                f"another crawl is running on {paths.root}. Fix: wait for it to finish."
+            ) from e
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def crawl_sources(
+    config: Config,
+    sources: list[Source],
+    *,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Callable[[str, str], None] | None = None,
+):
+    """Crawl the sources into the inbox and record each source's run (kind `crawl_run`).
+    `full` ignores the high-water marks; `since` drops posts published before it."""
     from crawlers.runner import run_crawl, scrapy_settings
 
     paths = DataPaths(config.data_dir)
     settings = scrapy_settings(
-        config.settings.crawl, paths.inbox, paths.quarantine, config.pseudonym_key
+        config.settings.crawl,
+        paths.inbox,
+        paths.quarantine,
+        config.pseudonym_key,
+        state_path=paths.crawl / "state.sqlite3",
+        evidence_dir=paths.evidence,
+        full=full,
+        since=since,
+        progress=progress,
     )
-    return run_crawl(sources, settings)
+    with crawl_lock(paths):
+        recover_spool(paths)
+        started = datetime.now(SHANGHAI)
+        report = run_crawl(sources, settings)
+        record_runs(config, report, started)
+    return report
+
+
+def record_runs(config: Config, report: Any, started: datetime) -> None:
+    """One `crawl_run` record per source in the record store; an unreachable store is logged,
+    never fatal (the crawl itself is in the inbox)."""
+    from crawlers.health import CRAWL_RUN
+
+    finished = datetime.now(SHANGHAI)
+    try:
+        records = records_for(config)
+        records.setup()
+        for source, figures in report.figures().items():
+            run_id = f"{started:%Y%m%dT%H%M%S%f}-{source}"
+            doc = {"id": run_id, "source": source, "started_at": started.isoformat()}
+            records.put(CRAWL_RUN, run_id, {**doc, "finished_at": finished.isoformat(), **figures})
+    except (StoreUnavailable, OSError) as e:
+        logger.error("could not record the crawl runs: %s", e)
 
 
 def echo_index_report(report: IndexReport, backend: str) -> None:
@@ -55,41 +123,13 @@ def echo_index_report(report: IndexReport, backend: str) -> None:
         f"Index ({backend}): {report.posts} posts from {report.files} batch(es): "
         f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.quarantined} quarantined"
+        + (f", {report.deleted} marked deleted" if report.deleted else "")
     )
     if report.spooled_files:
         click.echo(
             f"Store unavailable ({report.error}); {report.spooled_files} batch(es) stay spooled. Run `yuqing index replay` when it is back.",
             err=True,
         )
-
-
-@click.command()
-@click.option("--source", "names", multiple=True, help="Crawl only this source (repeatable).")
-@click.option(
-    "--no-index", is_flag=True, help="Only crawl into the inbox; do not classify or index."
-)
-@pass_state
-def crawl(state: CliState, names: tuple[str, ...], no_index: bool) -> None:
-    """Crawl the sources in sources.yaml, then classify and index what was found."""
-    config = state.config()
-    sources = config.sources
-    if names:
-        known = {s.name for s in sources}
-        unknown = sorted(set(names) - known)
-        if unknown:
-            raise UserError(
-                f"unknown source(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}."
-            )
-        sources = [s for s in sources if s.name in names]
-    report = crawl_sources(config, sources)
-    click.echo(
-        f"Crawl: {report.pages_fetched} pages fetched, {report.posts} posts, {report.quarantined} quarantined"
-    )
-    if not no_index:
-        result = index_inbox(config)
-        echo_index_report(result, config.settings.store.backend)
-        if result.spooled_files:
-            raise SystemExit(1)
 
 
 @click.group()
@@ -168,4 +208,4 @@ def purge(state: CliState, days: int | None, yes: bool) -> None:
     click.echo(f"Deleted {n} {what} from the {store.name} store.")
 
 
-COMMANDS = (crawl, index)
+COMMANDS = (index,)
