@@ -16,3 +16,4 @@ class PostItem(scrapy.Item):
     reply_by = scrapy.Field()
     reply_at = scrapy.Field()
     content_sha256 = scrapy.Field()
+    units = scrapy.Field()  # canonical names of the watch-list units the post names

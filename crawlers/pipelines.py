@@ -52,6 +52,7 @@ def item_to_post(item: dict[str, Any], key: bytes, fetched_at: datetime) -> Post
             fetched_at=fetched_at,
             reply=reply,
             content_sha256=item["content_sha256"],
+            units=item.get("units") or [],
         )
     except ValidationError as e:
         raise InvalidItem(f"invalid post at {url}: {e}") from e

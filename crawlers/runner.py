@@ -10,13 +10,21 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
-from crawlers.spiders.board import BoardSpider
+from crawlers.spiders.board import BoardSpider, MessageBoardSpider
 from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.json_api import JsonApiSpider
+from crawlers.spiders.search import SearchSpider
 from yuqing.settings import CrawlSettings, Source
 
 logger = logging.getLogger(__name__)
 
-SPIDERS = {"board": BoardSpider, "feed": FeedSpider}
+SPIDERS = {
+    "board": BoardSpider,
+    "message_board": MessageBoardSpider,
+    "feed": FeedSpider,
+    "json": JsonApiSpider,
+    "search": SearchSpider,
+}
 
 
 @dataclass

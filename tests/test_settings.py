@@ -91,7 +91,11 @@ def _break(path: Path, old: str, new: str) -> None:
             "sources.yaml",
             "type: feed",
             "type: atom",
-            ["sources.yaml", "key `sources[1].type`", "Fix: use one of 'board' or 'feed'"],
+            [
+                "sources.yaml",
+                "key `sources[1].type`",
+                "Fix: use one of 'board', 'message_board', 'feed', 'json' or 'search'",
+            ],
         ),
         (
             "sources.yaml",

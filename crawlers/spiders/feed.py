@@ -36,8 +36,7 @@ class FeedSpider(SourceSpider):
             link = _first(entry, "link") or entry.xpath("./link/@href").get()
             body = _first(entry, "encoded", "content", "description", "summary")
             published_raw = _first(entry, "pubDate", "published", "updated", "date")
-            yield PostItem(
-                **self._item_base(),
+            item = self._post(
                 url=response.urljoin(link) if link else None,
                 title=_first(entry, "title") or "",
                 text=remove_tags(body).strip() if body else None,
@@ -46,3 +45,5 @@ class FeedSpider(SourceSpider):
                 published_at=parse_datetime(published_raw),
                 content_sha256=content_sha256(entry.get()),
             )
+            if item is not None:
+                yield item
