@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from yuqing.config_errors import load_model
 
@@ -67,18 +67,20 @@ class Watchlist(BaseModel):
     enterprise: Enterprise
     units: list[Unit] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _unambiguous(self) -> Watchlist:
-        owner = dict.fromkeys(self.enterprise.names, "the enterprise")
-        for unit in self.units:
+    @field_validator("units")
+    @classmethod
+    def _unambiguous(cls, units: list[Unit], info: ValidationInfo) -> list[Unit]:
+        enterprise = info.data.get("enterprise")
+        owner = dict.fromkeys(enterprise.names if enterprise else [], "the enterprise")
+        for unit in units:
             for name in unit.names:
-                if owner.get(name, unit.name) != unit.name:
+                if owner.get(name, f"unit {unit.name!r}") != f"unit {unit.name!r}":
                     raise ValueError(
                         f"{name!r} names both {owner[name]} and unit {unit.name!r}. "
                         "Give each name to one of them only"
                     )
-                owner[name] = unit.name
-        return self
+                owner[name] = f"unit {unit.name!r}"
+        return units
 
     def search_terms(self, which: SearchTerms | list[str]) -> list[str]:
         """What a search source searches for: the enterprise's names, or those and every unit's."""

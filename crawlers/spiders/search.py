@@ -30,7 +30,7 @@ class SearchSpider(BoardSpider):
             self.terms = [t.strip() for t in search.terms if t.strip()]
         else:
             self.terms = watchlist.search_terms(search.terms)
-        self._seen: set[str] = set()
+        self._seen: dict[str, set[str]] = {term: set() for term in self.terms}
 
     def search_url(self, term: str, page: int) -> str:
         search = self.source.search
@@ -55,8 +55,8 @@ class SearchSpider(BoardSpider):
         found = [
             response.urljoin(h) for h in extract.links(response, self.source.listing.item_links)
         ]
-        new = [url for url in found if url not in self._seen]
-        self._seen.update(new)
+        new = [url for url in found if url not in self._seen[term]]
+        self._seen[term].update(new)
         for url in new:
             yield scrapy.Request(url, callback=self.parse_detail)
         if self.source.search.paged:
