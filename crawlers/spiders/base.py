@@ -65,19 +65,19 @@ class SourceSpider(scrapy.Spider):
                 "reply selectors",
                 {"source": self.name, "status": status},
             )
-        if self._has_replies:
-            stats.inc_value("yuqing/replied" if text else "yuqing/unreplied")
         return {"reply_text": text, "reply_by": by, "reply_at": at if text else None}
 
     def _post(self, **fields: Any) -> PostItem | None:
         """The item, tagged with the units it names; None if the watch-list filter drops it."""
         item = PostItem(**self._item_base(), **fields)
-        if self.watch is None:
-            return item
-        found = self.watch.match(item.get("title"), item.get("text"))
-        if self.source.filters_by_watchlist and not found.names_enterprise:
-            self.crawler.stats.inc_value("yuqing/watchlist_filtered")
-            self.logger.debug("dropped %(url)s: it does not name the enterprise", dict(item))
-            return None
-        item["units"] = found.units
+        stats = self.crawler.stats
+        if self.watch is not None:
+            found = self.watch.match(item.get("title"), item.get("text"))
+            if self.source.filters_by_watchlist and not found.names_enterprise:
+                stats.inc_value("yuqing/watchlist_filtered")
+                self.logger.debug("dropped %(url)s: it does not name the enterprise", dict(item))
+                return None
+            item["units"] = found.units
+        if self._has_replies:
+            stats.inc_value("yuqing/replied" if item.get("reply_text") else "yuqing/unreplied")
         return item
