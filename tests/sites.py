@@ -1,9 +1,11 @@
 """Serve the fixture site (tests/fixtures/sources_site/) on 127.0.0.1, on a free port.
 
 Files are served as they are, with three dynamic routes a real site would have:
-`/search?kw=TERM&p=PAGE` (UTF-8) and `/search-gbk?kw=TERM` (GBK) list the pages that
-`search/index.json` gives for TERM, two per page, repeating the last page past the end as
-some sites do; `/api/posts?page=N` is `api/posts-N.json`, an empty list past the last page.
+`/search?kw=TERM&p=PAGE` (UTF-8) and `/search-gbk?kw=TERM&p=PAGE` (GBK) list the pages
+that `search/index.json` gives for TERM, two per page, with a link to the next page, and
+repeat the last page past the end as some sites do; `/api/posts?page=N` is
+`api/posts-N.json`, an empty list past the last page, and `/api/posts-repeating?page=N` the
+same but the last page again past the end.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections import Counter
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent / "fixtures" / "sources_site"
 PAGE_SIZE = 2
+LAST_API_PAGE = 2
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
@@ -52,10 +55,13 @@ class _Handler(BaseHTTPRequestHandler):
             encoding = "gbk" if parts.path.endswith("gbk") else "utf-8"
             query = parse_qs(parts.query, encoding=encoding)
             self.server.queries.append((parts.path, query))
-            body = _results(query.get("kw", [""])[0], int(query.get("p", ["1"])[0]))
+            term, page = query.get("kw", [""])[0], int(query.get("p", ["1"])[0])
+            body = _results(parts.path, term, page, encoding)
             return self._send(200, body.encode("utf-8"), TYPES[".html"])
-        if parts.path == "/api/posts":
-            page = parse_qs(parts.query).get("page", ["1"])[0]
+        if parts.path in ("/api/posts", "/api/posts-repeating"):
+            page = int(parse_qs(parts.query).get("page", ["1"])[0])
+            if parts.path.endswith("repeating"):
+                page = min(page, LAST_API_PAGE)
             path = ROOT / "api" / f"posts-{page}.json"
             data = path.read_bytes() if path.is_file() else EMPTY_API_PAGE
             return self._send(200, data, TYPES[".json"])
@@ -72,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def _results(term: str, page: int) -> str:
+def _results(path: str, term: str, page: int, encoding: str) -> str:
     index = json.loads((ROOT / "search" / "index.json").read_text(encoding="utf-8"))
     found = index.get(term, [])
     pages = max(1, -(-len(found) // PAGE_SIZE))
@@ -81,7 +87,14 @@ def _results(term: str, page: int) -> str:
         f'<li><a class="hit" href="{escape(p)}">{escape(p)}</a></li>'
         for p in found[start : start + PAGE_SIZE]
     )
-    return f'<!DOCTYPE html><html><body><h1>{escape(term)}</h1><ul class="results">{items}</ul></body></html>'
+    more = ""
+    if page < pages:
+        href = f"{path}?kw={quote(term, encoding=encoding)}&p={page + 1}"
+        more = f'<a class="next" href="{escape(href)}">下一页</a>'
+    return (
+        f"<!DOCTYPE html><html><body><h1>{escape(term)}</h1>"
+        f'<ul class="results">{items}</ul>{more}</body></html>'
+    )
 
 
 def serve() -> FixtureSite:

@@ -137,6 +137,9 @@ def test_json_api_paged_by_parameter(crawl):
     assert api["/thread/502.html"].reply is None  # 待回复, reply null
     assert api["/thread/503.html"].published_at == at("2026-03-04T08:00")
     assert site.hits["/api/posts"] == 3  # pages 1 and 2, then the empty page 3 ends it
+    # An API that serves its last page again past the end stops when nothing is new.
+    assert sorted(posts["fx-api-repeating"]) == sorted(api)
+    assert site.hits["/api/posts-repeating"] == 3
 
 
 @pytest.mark.slow
@@ -177,11 +180,13 @@ def test_watchlist_tags_units_by_name_alias_former_name_and_traditional_script(c
 
 
 @pytest.mark.slow
-def test_search_term_in_the_sites_encoding(crawl):
-    site, _, posts = crawl
-    [query] = [q for path, q in site.queries if path == "/search-gbk"]
-    assert query["kw"] == ["青岚石油管理局"]  # the site decoded GBK
-    assert sorted(posts["fx-search-gbk"]) == ["/s/5.html"]
+def test_search_in_the_sites_encoding_paged_by_next_link(crawl):
+    site, stats, posts = crawl
+    queries = [q for path, q in site.queries if path == "/search-gbk"]
+    # The site decoded both requests as GBK: the first from the template, the second its link.
+    assert queries == [{"kw": ["青岚能源集团"]}, {"kw": ["青岚能源集团"], "p": ["2"]}]
+    assert sorted(posts["fx-search-gbk"]) == ["/s/1.html", "/s/4.html"]
+    assert stats["fx-search-gbk"]["yuqing/watchlist_filtered"] == 1  # s/3
 
 
 @pytest.mark.slow

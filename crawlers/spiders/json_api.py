@@ -39,6 +39,10 @@ def when(value: Any) -> tuple[str | None, datetime | None]:
 class JsonApiSpider(SourceSpider):
     name = "json"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._seen: set[str | None] = set()
+
     async def start(self) -> Any:
         for url in self.start_urls:
             yield self._page(url, self.source.api.page_start)
@@ -61,8 +65,12 @@ class JsonApiSpider(SourceSpider):
         if not isinstance(records, list):
             self._bad_page(response, f"no list at `api.items` ({api.items!r})")
             return
-        for record in records:
-            if isinstance(record, dict) and (item := self._record(response, record)):
+        new = 0
+        for record in filter(lambda r: isinstance(r, dict), records):
+            url = self._url(response, record)
+            new += url not in self._seen
+            self._seen.add(url)
+            if item := self._record(record, url):
                 yield item
         if api.next_page:
             following = dig(data, api.next_page)
@@ -70,7 +78,7 @@ class JsonApiSpider(SourceSpider):
                 yield response.follow(
                     following.strip(), callback=self.parse, cb_kwargs={"base": base, "page": page}
                 )
-        elif api.page_param and records:
+        elif api.page_param and new:  # an empty page, or the last one again, is the end
             yield self._page(base, page + 1)
 
     def _bad_page(self, response: Response, why: str) -> None:
@@ -90,7 +98,7 @@ class JsonApiSpider(SourceSpider):
             return None
         return response.urljoin(_PATH.sub(lambda m: str(values[m[1]]), spec))
 
-    def _record(self, response: Response, record: dict[str, Any]) -> PostItem | None:
+    def _record(self, record: dict[str, Any], url: str | None) -> PostItem | None:
         f = self.source.fields
         published_raw, published_at = when(dig(record, f.published_at))
         _, reply_at = when(dig(record, f.reply_at))
@@ -101,7 +109,7 @@ class JsonApiSpider(SourceSpider):
             reply_at,
         )
         return self._post(
-            url=self._url(response, record),
+            url=url,
             title=plain(dig(record, f.title)) or "",
             text=plain(dig(record, f.text)),
             author=plain(dig(record, f.author)),

@@ -24,12 +24,11 @@ class SearchSpider(BoardSpider):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        search = self.source.search
-        watchlist = self.source.watchlist
-        if isinstance(search.terms, list) or watchlist is None:
-            self.terms = [t.strip() for t in search.terms if t.strip()]
-        else:
-            self.terms = watchlist.search_terms(search.terms)
+        terms = self.source.search.terms
+        if isinstance(terms, list):
+            self.terms = [t.strip() for t in terms if t.strip()]
+        else:  # `enterprise` or `all`: the base class made sure there is a watch-list
+            self.terms = self.source.watchlist.search_terms(terms)
         self._seen: dict[str, set[str]] = {term: set() for term in self.terms}
 
     def search_url(self, term: str, page: int) -> str:
