@@ -22,7 +22,13 @@ from protego import Protego
 from crawlers import encoding, extract
 from yuqing.settings import CrawlSettings, Source
 
-OPTIONAL = ("reply_text", "reply_by", "reply_at")  # empty on a post nobody answered yet
+OPTIONAL = (
+    "reply_text",
+    "reply_by",
+    "reply_at",
+    "status",
+    "comments",
+)  # may match nothing on one post
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ class Checker:
         matches: dict[str, int] = {}
         try:
             error = None
-            if self.source.type == "board":
+            if self.source.type in ("board", "message_board"):
                 self._board(matches)
             elif self.source.type == "feed":
                 page = self.get(self.source.start_urls[0])
@@ -119,11 +125,15 @@ class Checker:
             return
         post = self.get(urljoin(url, items[0]))
         for key, selector in detail.model_dump().items():
+            if not isinstance(selector, str):
+                continue  # a number such as max_comments, not a selector
             if selector and key not in OPTIONAL:
                 matches[f"detail.{key}"] = len(extract.select(post, selector))
             elif selector:
-                matches.setdefault("detail.reply (optional)", 0)
-                matches["detail.reply (optional)"] += len(extract.select(post, selector))
+                matches.setdefault("detail.reply, status, comments (optional)", 0)
+                matches["detail.reply, status, comments (optional)"] += len(
+                    extract.select(post, selector)
+                )
 
 
 def check_source(source: Source, crawl: CrawlSettings, fetch: Fetch = http_fetch) -> dict[str, Any]:

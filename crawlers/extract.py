@@ -1,10 +1,16 @@
-"""Apply the selectors written in sources.yaml: CSS by default, `xpath:` for XPath."""
+"""Apply what sources.yaml says: CSS or `xpath:` selectors on HTML, dotted paths into JSON."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from parsel import Selector, SelectorList
+from w3lib.html import remove_tags, replace_entities
 
 XPATH_PREFIX = "xpath:"
+_BREAK = re.compile(r"<\s*(br\s*/?|/p|/div|/li)\s*>", re.IGNORECASE)
+_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 
 
 def select(node: Selector, selector: str) -> SelectorList:
@@ -20,17 +26,56 @@ def links(node: Selector, selector: str | None) -> list[str]:
     return [v.strip() for v in select(node, selector).getall() if v and v.strip()]
 
 
+def _node_text(found: Selector) -> str | None:
+    if isinstance(found.root, str):  # ::text, ::attr() or an XPath string
+        value = found.root.strip()
+    else:
+        parts = (t.strip() for t in found.xpath(".//text()").getall())
+        value = "\n".join(p for p in parts if p)
+    return value or None
+
+
 def text(node: Selector, selector: str | None) -> str | None:
     """The text of the first matching element, paragraphs kept as lines."""
     if not selector:
         return None
     found = select(node, selector)
-    if not found:
+    return _node_text(found[0]) if found else None
+
+
+def texts(node: Selector, selector: str | None, limit: int) -> list[str]:
+    """The text of each matching element (up to `limit`), each on one line."""
+    if not selector or limit <= 0:
+        return []
+    found = (_node_text(f) for f in select(node, selector))
+    return [" ".join(t.split("\n")) for t in found if t][:limit]
+
+
+def dig(data: Any, path: str | None) -> Any:
+    """The value at a dotted path (`data.list`, `user.name`, `replies.0.text`); "" is `data`."""
+    if path is None:
         return None
-    first = found[0]
-    if isinstance(first.root, str):  # ::text, ::attr() or an XPath string
-        value = first.root.strip()
-    else:
-        parts = (t.strip() for t in first.xpath(".//text()").getall())
-        value = "\n".join(p for p in parts if p)
-    return value or None
+    for part in (p for p in path.split(".") if p):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif (
+            isinstance(data, list)
+            and part.lstrip("-").isdigit()
+            and -len(data) <= int(part) < len(data)
+        ):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def plain(value: Any) -> str | None:
+    """A JSON value as text: HTML fragments lose their tags and entities, lines are kept."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    value = str(value)
+    if _TAG.search(value):
+        value = remove_tags(_BREAK.sub("\n", value))
+    value = replace_entities(value)
+    lines = (line.strip() for line in value.splitlines())
+    return "\n".join(line for line in lines if line) or None

@@ -19,6 +19,7 @@ class PostItem(scrapy.Item):
     reply_raw = scrapy.Field()  # the reply's date as the page wrote it
     content_sha256 = scrapy.Field()
     raw = scrapy.Field()  # the page's bytes, kept as evidence at first capture
+    units = scrapy.Field()  # canonical names of the watch-list units the post names
 
 
 class GoneItem(scrapy.Item):

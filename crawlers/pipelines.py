@@ -86,6 +86,7 @@ def item_to_post(
             fetched_at=fetched_at,
             reply=reply,
             content_sha256=item["content_sha256"],
+            units=item.get("units") or [],
         )
     except ValidationError as e:
         raise InvalidItem("invalid", f"invalid post at {url}: {e}") from e

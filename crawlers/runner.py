@@ -13,13 +13,21 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.progress import Shared
-from crawlers.spiders.board import BoardSpider
+from crawlers.spiders.board import BoardSpider, MessageBoardSpider
 from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.json_api import JsonApiSpider
+from crawlers.spiders.search import SearchSpider
 from yuqing.settings import CrawlSettings, Source
 
 logger = logging.getLogger(__name__)
 
-SPIDERS = {"board": BoardSpider, "feed": FeedSpider}
+SPIDERS = {
+    "board": BoardSpider,
+    "message_board": MessageBoardSpider,
+    "feed": FeedSpider,
+    "json": JsonApiSpider,
+    "search": SearchSpider,
+}
 
 
 def source_figures(stats: dict[str, Any]) -> dict[str, Any]:

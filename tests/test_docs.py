@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from nlp.normalize import NormalizationTable
 from yuqing.routing import Departments
 from yuqing.settings import Settings, SourcesFile, Taxonomy
+from yuqing.watchlist import Watchlist
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -36,10 +37,11 @@ def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def test_every_config_key_is_documented():
     documented = set(re.findall(r"`([a-z_\[\]\.]+)`", README))
     expected = keys(Settings) + keys(SourcesFile) + keys(Taxonomy) + keys(NormalizationTable)
-    expected += keys(Departments)
+    expected += keys(Departments) + keys(Watchlist)
     expected += ["initialisms.to", "initialisms.near"]  # the long form of an initialism
     assert "store.elasticsearch.url" in expected and "sources[].list.item_links" in expected
     assert "themes[].keywords" in expected and "sentiment.degree" in expected
+    assert "sources[].fields.url" in expected and "units[].former_names" in expected
     missing = [k for k in expected if k not in documented]
     assert missing == []
 

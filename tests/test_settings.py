@@ -91,7 +91,11 @@ def _break(path: Path, old: str, new: str) -> None:
             "sources.yaml",
             "type: feed",
             "type: atom",
-            ["sources.yaml", "key `sources[1].type`", "Fix: use one of 'board' or 'feed'"],
+            [
+                "sources.yaml",
+                "key `sources[1].type`",
+                "Fix: use one of 'board', 'message_board', 'feed', 'json' or 'search'",
+            ],
         ),
         (
             "sources.yaml",
@@ -116,6 +120,34 @@ def _break(path: Path, old: str, new: str) -> None:
             "{工资: 2,",
             "{工资: -2,",
             ["key `themes[0].keywords`", "weights must be > 0; fix 工资"],
+        ),
+        (
+            "units.yaml",
+            "aliases: [采油二厂]",
+            "aliases: [采油一厂]",
+            [
+                "units.yaml",
+                "key `units`",
+                "'采油一厂' names both unit '第一采油厂' and unit '第二采油厂'",
+            ],
+        ),
+        (
+            "units.yaml",
+            "aliases: [青岚能源, 青岚集团, 青岚油田]",
+            "aliases: [青岚能源, 青岚 集团]",
+            ["key `enterprise.aliases`", "holds whitespace; write the name without spaces"],
+        ),
+        (
+            "units.yaml",
+            "  name: 青岚能源集团\n",
+            "",
+            ["key `enterprise.name`", "Fix: add this key"],
+        ),
+        (
+            "units.yaml",
+            "ambiguous: true",
+            "ambiguous: maybe",
+            ["key `units[7].ambiguous`", "Fix: give a value of the right type"],
         ),
     ],
 )

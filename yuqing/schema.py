@@ -147,6 +147,15 @@ class Post(BaseModel):
         return self.reply is not None
 
     @property
+    def reply_days(self) -> int | None:
+        """Calendar days (Asia/Shanghai) from the post to its official reply; None if either
+        date is unknown or there is no reply."""
+        if self.reply is None or self.reply.replied_at is None or self.published_at is None:
+            return None
+        asked = self.published_at.astimezone(SHANGHAI).date()
+        return (self.reply.replied_at.astimezone(SHANGHAI).date() - asked).days
+
+    @property
     def day(self) -> str | None:
         """The Asia/Shanghai calendar day the post was published, as YYYY-MM-DD."""
         when = self.published_at or self.fetched_at

@@ -1,6 +1,8 @@
-"""Typed, validated configuration: `configs/settings.yaml`, `sources.yaml` and `taxonomy.yaml`.
+"""Typed, validated configuration: `configs/settings.yaml`, `sources.yaml`, `taxonomy.yaml`
+and `units.yaml` (the models of `sources.yaml` and `units.yaml` live in `yuqing.sources` and
+`yuqing.watchlist`).
 
-`load_config(config_dir)` reads all three and raises `ConfigError` with the file, the key,
+`load_config(config_dir)` reads them all and raises `ConfigError` with the file, the key,
 what was wrong and how to fix it. Environment variables are read here, at the edge, and
 nowhere deeper: `YUQING_PSEUDONYM_KEY` (the author-hash key) and the overrides the CLI passes.
 """
@@ -16,8 +18,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from yuqing.config_errors import ConfigError, load_model, read_yaml
+from yuqing.config_errors import ConfigError, load_model
 from yuqing.schema import SENTIMENTS, TRACKING_PARAMS
+from yuqing.sources import Source, SourcesFile, load_sources
+from yuqing.watchlist import Watchlist, load_watchlist
+
+__all__ = ["Config", "Settings", "Source", "SourcesFile", "Taxonomy", "Watchlist", "load_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,64 +125,6 @@ class Settings(_Strict):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
 
-# --- sources.yaml ------------------------------------------------------------------------
-
-
-class ListSelectors(_Strict):
-    """Where a list page keeps its links. CSS by default; prefix with `xpath:` for XPath."""
-
-    index_links: str | None = None  # board index -> list pages (optional first hop)
-    item_links: str
-    next_page: str | None = None
-
-
-class DetailSelectors(_Strict):
-    title: str
-    text: str
-    author: str | None = None
-    published_at: str | None = None
-    reply_text: str | None = None
-    reply_by: str | None = None
-    reply_at: str | None = None
-
-
-class Source(_Strict):
-    name: str
-    type: Literal["board", "feed"]
-    platform: str
-    start_urls: list[str] = Field(min_length=1)
-    enabled: bool = True
-    listing: ListSelectors | None = Field(None, alias="list")
-    detail: DetailSelectors | None = None
-    download_delay: float | None = Field(None, ge=0)
-    max_pages: int | None = Field(None, ge=1)
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", v):
-            raise ValueError("must be a slug of lowercase letters, digits, '_' or '-'")
-        return v
-
-    @model_validator(mode="after")
-    def _board_needs_selectors(self) -> Source:
-        if self.type == "board" and (self.listing is None or self.detail is None):
-            raise ValueError("a `board` source needs both `list` and `detail` selectors")
-        return self
-
-
-class SourcesFile(_Strict):
-    sources: list[Source] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique(self) -> SourcesFile:
-        names = [s.name for s in self.sources]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
-        return self
-
-
 # --- taxonomy.yaml -----------------------------------------------------------------------
 
 
@@ -262,6 +210,7 @@ class Config:
     sources: list[Source]
     taxonomy: Taxonomy
     pseudonym_key: bytes
+    watchlist: Watchlist | None = None  # units.yaml; None when there is none
 
     @property
     def data_dir(self) -> Path:
@@ -301,26 +250,6 @@ def load_settings(config_dir: Path) -> Settings:
     return settings
 
 
-def load_sources(config_dir: Path, demo_site_url: str) -> list[Source]:
-    """Read sources.yaml; `{demo_site}` in a URL becomes the demo site's base URL."""
-    path = config_dir / "sources.yaml"
-    data = read_yaml(path)
-    for i, src in enumerate(data.get("sources") or []):
-        urls = src.get("start_urls") if isinstance(src, dict) else None
-        if isinstance(urls, list):
-            for j, url in enumerate(urls):
-                if isinstance(url, str) and "{" in url:
-                    if "{demo_site}" not in url:
-                        raise ConfigError(
-                            path,
-                            [
-                                f"key `sources[{i}].start_urls[{j}]`: unknown placeholder in {url!r}. Fix: the only placeholder is {{demo_site}}."
-                            ],
-                        )
-                    urls[j] = url.replace("{demo_site}", demo_site_url)
-    return load_model(path, SourcesFile, data).sources
-
-
 def demo_site_url(settings: Settings) -> str:
     return f"http://{settings.demo_site.host}:{settings.demo_site.port}"
 
@@ -342,6 +271,8 @@ def load_config(
     settings = load_settings(config_dir)
     if data_dir is not None:
         settings.data_dir = Path(data_dir).resolve()
-    sources = load_sources(config_dir, demo_url or demo_site_url(settings))
+    watchlist = load_watchlist(config_dir)
+    sources = load_sources(config_dir, demo_url or demo_site_url(settings), watchlist)
     taxonomy = load_model(config_dir / "taxonomy.yaml", Taxonomy)
-    return Config(config_dir, settings, sources, taxonomy, pseudonym_key_from_env(environ))
+    key = pseudonym_key_from_env(environ)
+    return Config(config_dir, settings, sources, taxonomy, key, watchlist)

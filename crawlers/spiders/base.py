@@ -1,5 +1,6 @@
 """What the generic spiders share: the source entry they serve, page limits, the crawl state
-(incremental paging, re-checks of known posts), deletion checks, and failed requests."""
+(incremental paging, re-checks of known posts), deletion checks, failed requests, official
+replies and the watch-list (unit tagging, and the filter of broad sources)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.items import GoneItem, QuarantineItem
+from crawlers.items import GoneItem, PostItem, QuarantineItem
 from crawlers.middlewares import QUARANTINED
 from crawlers.state import CrawlState
+from crawlers.watch import WatchMatcher
 from yuqing.schema import SHANGHAI, TRACKING_PARAMS, canonical_url, post_id
 from yuqing.settings import Source
 
@@ -32,10 +34,18 @@ class SourceSpider(scrapy.Spider):
             raise ValueError(
                 f"{type(self).__name__} needs a `source` from configs/sources.yaml; run it with `yuqing crawl`."
             )
+        if source.needs_watchlist and source.watchlist is None:
+            raise ValueError(
+                f"source {source.name!r} filters or searches by the watch-list, but none was "
+                "loaded; load sources with yuqing.settings.load_config (configs/units.yaml)."
+            )
         super().__init__(*args, name=source.name, **kwargs)
         self.source = source
         self.start_urls = list(source.start_urls)
         self.list_pages = 0
+        self.watch = WatchMatcher(source.watchlist) if source.watchlist else None
+        reply_at = source.detail or source.fields
+        self._has_replies = bool(reply_at and reply_at.reply_text)
         self._state: CrawlState | None = None
 
     # --- settings and state ----------------------------------------------------------------
@@ -149,3 +159,35 @@ class SourceSpider(scrapy.Spider):
             return  # a middleware quarantined it already (oversize, empty body)
         self.crawler.stats.inc_value(f"yuqing/errors/{reason}")
         yield QuarantineItem(source=self.name, url=request.url, reason=reason, error=error)
+
+    def _reply(
+        self, status: str | None, text: str | None, by: str | None, at: datetime | None
+    ) -> dict[str, Any]:
+        """The reply fields of an item. A status that says unreplied wins over a placeholder
+        reply box (暂无回复); a replied status without reply text means a broken selector."""
+        stats = self.crawler.stats
+        if status is not None and not any(w in status for w in self.source.replied_when):
+            text = by = at = None
+        elif status is not None and not text:
+            stats.inc_value("yuqing/reply_text_missing")
+            self.logger.warning(
+                "%(source)s: the status says %(status)r but no reply text was found; check the "
+                "reply selectors",
+                {"source": self.name, "status": status},
+            )
+        return {"reply_text": text, "reply_by": by, "reply_at": at if text else None}
+
+    def _post(self, **fields: Any) -> PostItem | None:
+        """The item, tagged with the units it names; None if the watch-list filter drops it."""
+        item = PostItem(**self._item_base(), **fields)
+        stats = self.crawler.stats
+        if self.watch is not None:
+            found = self.watch.match(item.get("title"), item.get("text"))
+            if self.source.filters_by_watchlist and not found.names_enterprise:
+                stats.inc_value("yuqing/watchlist_filtered")
+                self.logger.debug("dropped %(url)s: it does not name the enterprise", dict(item))
+                return None
+            item["units"] = found.units
+        if self._has_replies:
+            stats.inc_value("yuqing/replied" if item.get("reply_text") else "yuqing/unreplied")
+        return item

@@ -43,8 +43,7 @@ class FeedSpider(SourceSpider):
             link = _first(entry, "link") or entry.xpath("./link/@href").get()
             body = _first(entry, "encoded", "content", "description", "summary")
             published_raw = _first(entry, "pubDate", "published", "updated", "date")
-            yield PostItem(
-                **self._item_base(),
+            item = self._post(
                 url=response.urljoin(link) if link else None,
                 title=_first(entry, "title") or "",
                 text=remove_tags(body).strip() if body else None,
@@ -54,3 +53,5 @@ class FeedSpider(SourceSpider):
                 content_sha256=content_sha256(raw),
                 raw=response.body,  # evidence: the whole feed, stored once per version
             )
+            if item is not None:
+                yield item
