@@ -26,7 +26,7 @@ import yaml
 
 from index.sqlite_store import SqliteStore
 from tests.cli import TEST_KEY, yuqing
-from yuqing.schema import SHANGHAI, post_id, pseudonymise
+from yuqing.schema import SHANGHAI, Post, post_id, pseudonymise
 
 pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "unseen"
@@ -219,15 +219,21 @@ def test_unseen_site_is_crawled_from_configuration_alone(crawled):
     assert crawled["store"].count() == n
 
 
+def _stored(crawled: dict, path: str, expected: dict, source: str, platform: str) -> Post:
+    """The stored post at ``path``, checked against the fixture's title, text and author."""
+    post = crawled["store"].get(post_id(crawled["base"] + path))
+    assert post is not None, path
+    assert (post.source, post.platform) == (source, platform)
+    assert post.title == expected["title"]
+    assert post.text == "\n".join(expected["text"])
+    assert post.author == pseudonymise(expected["author"], TEST_KEY.encode())
+    return post
+
+
 def test_forum_posts_exactly(crawled):
-    base, store = crawled["base"], crawled["store"]
     for thread in SITE["forum"]["threads"]:
-        post = store.get(post_id(f"{base}/bbs/viewthread.php?tid={thread['tid']}"))
-        assert post is not None, thread["tid"]
-        assert (post.source, post.platform) == ("xinyuan-bbs", "forum")
-        assert post.title == thread["title"]
-        assert post.text == "\n".join(thread["text"])
-        assert post.author == pseudonymise(thread["author"], TEST_KEY.encode())
+        path = f"/bbs/viewthread.php?tid={thread['tid']}"
+        post = _stored(crawled, path, thread, "xinyuan-bbs", "forum")
         low, high = _expected_dates(thread["expect"], crawled["before"], crawled["after"])
         published = post.published_at.astimezone(SHANGHAI).replace(microsecond=0)
         assert low <= published <= high, (thread["when"], published, low, high)
@@ -235,13 +241,9 @@ def test_forum_posts_exactly(crawled):
 
 
 def test_message_board_posts_and_replies_exactly(crawled):
-    base, store = crawled["base"], crawled["store"]
     for message in SITE["board"]["messages"]:
-        post = store.get(post_id(f"{base}/lyb/detail.jsp?id={message['id']}"))
-        assert post is not None, message["id"]
-        assert (post.source, post.platform) == ("xinyuan-lyb", "message_board")
-        assert post.title == message["title"]
-        assert post.text == "\n".join(message["text"])
+        path = f"/lyb/detail.jsp?id={message['id']}"
+        post = _stored(crawled, path, message, "xinyuan-lyb", "message_board")
         assert post.published_at == datetime.fromisoformat(message["expect"]["absolute"])
         reply = message["reply"]
         if reply is None:
