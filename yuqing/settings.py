@@ -67,6 +67,7 @@ class CrawlSettings(_Strict):
     autothrottle_target_concurrency: float = Field(1.0, gt=0)
     retry_times: int = Field(3, ge=0)
     max_pages_per_source: int = Field(500, ge=1)
+    redis_url: str | None = None  # distributed mode: the Redis that holds the shared queue
 
 
 class DemoSiteSettings(_Strict):
