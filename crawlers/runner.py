@@ -12,6 +12,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.distributed import redis_settings
 from crawlers.progress import Shared
 from crawlers.spiders.board import BoardSpider, MessageBoardSpider
 from crawlers.spiders.feed import FeedSpider
@@ -131,6 +132,8 @@ def scrapy_settings(
         },
         priority="project",  # below a spider's custom_settings, so per-source overrides win
     )
+    # Distributed mode: with crawl.redis_url, the queue and seen-set are shared in Redis.
+    settings.update(redis_settings(crawl.redis_url), priority="project")
     return settings
 
 

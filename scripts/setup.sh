@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up Yuqing on a fresh machine: a virtualenv in .venv with the project installed.
 #   bash scripts/setup.sh         the app (then: .venv/bin/yuqing demo)
-#   bash scripts/setup.sh --dev   the app plus the test and lint tools
+#   bash scripts/setup.sh --dev   the app plus the test and lint tools (and redis-server, apt)
 # Re-running is cheap: pip skips what is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +26,13 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 echo "setup: installing yuqing${extras} (the first run downloads torch, which is large)"
 .venv/bin/python -m pip install --quiet --progress-bar off -e ".${extras}"
+if [ -n "$extras" ] && ! command -v redis-server >/dev/null 2>&1; then
+  # tests/test_distributed.py runs a real Redis for the shared crawl queue.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing redis-server (apt)"
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "setup: redis-server not found; install it (Debian: sudo apt-get install -y redis-server)" >&2
+  fi
+fi
 echo "setup: done; the command is .venv/bin/yuqing"

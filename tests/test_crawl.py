@@ -14,9 +14,12 @@ import pytest
 from index.sqlite_store import SqliteStore
 from yuqing import demosite
 from yuqing.schema import post_id, pseudonymise
+from yuqing.settings import load_config
 
 pytestmark = pytest.mark.slow
 KEY = "crawl-test-key"
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+SOURCES = len(load_config(CONFIGS, environ={"YUQING_PSEUDONYM_KEY": KEY}).sources)
 
 
 def run_cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -77,7 +80,7 @@ def test_crawl_collects_every_post_once(crawled):
     assert first.returncode == 0, first.stderr
     n = len(corpus.posts)
     assert f"{n} posts, 0 quarantined" in first.stdout
-    assert f"Index (sqlite): {n} posts from 3 batch(es): {n} created" in first.stdout
+    assert f"Index (sqlite): {n} posts from {SOURCES} batch(es): {n} created" in first.stdout
     assert store.count() == n
     for expected in corpus.posts:
         post = store.get(post_id(base_url + expected.path))
@@ -94,10 +97,10 @@ def test_recrawl_updates_and_never_duplicates(crawled):
     corpus, _, _, _, second, store, data_dir = crawled
     n = len(corpus.posts)
     assert second.returncode == 0, second.stderr
-    assert f"{n} posts from 3 batch(es): 0 created, {n} updated" in second.stdout
+    assert f"{n} posts from {SOURCES} batch(es): 0 created, {n} updated" in second.stdout
     assert store.count() == n
     assert not list((data_dir / "inbox").glob("*.jsonl"))  # all batches left the spool
-    assert len(list((data_dir / "processed").glob("*.jsonl"))) == 6
+    assert len(list((data_dir / "processed").glob("*.jsonl"))) == 2 * SOURCES
 
 
 def test_gbk_board_is_decoded(crawled):
@@ -108,14 +111,15 @@ def test_gbk_board_is_decoded(crawled):
         assert store.get(post_id(base_url + expected.path)).title == expected.title
 
 
-def test_message_board_replies(crawled):
+def test_message_board_replies_and_complaint_responses(crawled):
     corpus, _, base_url, _, _, store, _ = crawled
-    messages = [p for p in corpus.posts if p.kind == "message"]
-    replied = [p for p in messages if p.reply]
-    assert len(replied) > 10
+    platforms = {"message": "message_board", "complaint": "complaint"}
+    messages = [p for p in corpus.posts if p.kind in platforms]
+    for kind in platforms:
+        assert sum(bool(p.reply) for p in messages if p.kind == kind) > 10
     for expected in messages:
         post = store.get(post_id(base_url + expected.path))
-        assert post.platform == "message_board"
+        assert post.platform == platforms[expected.kind]
         if expected.reply is None:
             assert post.reply is None
             continue
@@ -171,5 +175,6 @@ def test_unknown_source_is_a_usage_error(config_dir):
     proc = run_cli("--config-dir", str(config_dir), "crawl", "--source", "nope")
     assert proc.returncode == 2
     assert (
-        "unknown source(s): nope. Known: demo-forum, demo-leader-board, demo-news." in proc.stderr
+        "unknown source(s): nope. Known: demo-complaints, demo-forum, demo-leader-board, demo-news."
+        in proc.stderr
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 import urllib.error
@@ -16,8 +17,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from yuqing.demosite import DemoCorpus, generate, make_server, serve_in_thread
+from yuqing.demosite import DemoCorpus, chaos, generate, make_server, serve_in_thread
+from yuqing.demosite import corpus as gen
 from yuqing.demosite.corpus import thread_replies
+from yuqing.demosite.pages import ROBOTS_TXT
+from yuqing.demosite.site import PAGE_SIZE
 from yuqing.demosite.templates import parse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -52,14 +56,20 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, by
         return e.code, e.headers["Content-Type"], e.read()
 
 
-def crawl_list(base: str, start: str, link_class: str) -> tuple[list[str], int]:
+def n_pages(items: int) -> int:
+    return max(1, -(-items // PAGE_SIZE))
+
+
+def crawl_list(base: str, start: str, link_re: str) -> tuple[list[str], int]:
     """Follow a.next from ``start``; returns the item links in order and the page count."""
+    if not link_re.startswith("<"):
+        link_re = rf'<li class="{link_re}"><a class="title" href="([^"]+)"'
     links, url, pages = [], base + start, 0
     while url:
         status, _, body = fetch(url)
         assert status == 200
         html = body.decode("gbk" if "/retirees/" in url else "utf-8")
-        links += re.findall(rf'<li class="{link_class}"><a class="title" href="([^"]+)"', html)
+        links += re.findall(link_re, html)
         nxt = re.search(r'<a class="next" href="([^"]+)">下一页</a>', html)
         url, pages = (base + nxt.group(1) if nxt else ""), pages + 1
     return links, pages
@@ -74,17 +84,31 @@ def test_same_seed_same_corpus_other_seed_differs(corpus: DemoCorpus) -> None:
 
 def test_counts_per_kind_board_and_reply(corpus: DemoCorpus) -> None:
     kinds = Counter(p.kind for p in corpus.posts)
-    assert kinds == {"forum": 195, "news": 40, "message": 90}
+    messages = gen.MESSAGE_COUNT + gen.SPIKE_MESSAGES
+    assert kinds == {
+        "forum": len(corpus.boards) * gen.FORUM_PER_BOARD + gen.SPIKE_FORUM,
+        "news": gen.NEWS_COUNT,
+        "message": messages,
+        "complaint": gen.COMPLAINT_COUNT,
+    }
     boards = Counter(p.board for p in corpus.posts if p.kind == "forum")
-    assert boards == {"staff": 75, "retirees": 60, "youth": 60}
+    assert boards == {
+        b: gen.FORUM_PER_BOARD + (gen.SPIKE_FORUM if b == gen.SPIKE_BOARD else 0)
+        for b in corpus.boards
+    }
     assert corpus.boards == {
         "staff": "职工论坛",
         "retirees": "退休职工之家",
         "youth": "子女就业交流",
     }
-    assert sum(p.reply is not None for p in corpus.posts) == 54  # 60% of 90 messages
-    assert all(p.reply is None for p in corpus.posts if p.kind != "message")
-    assert len({p.id for p in corpus.posts}) == len({p.path for p in corpus.posts}) == 325
+    replied = Counter(p.kind for p in corpus.posts if p.reply is not None)
+    assert replied["message"] == round(gen.REPLY_SHARE * messages)
+    assert set(replied) == {"message", "complaint"}
+    for p in corpus.of_kind("complaint"):
+        assert (p.reply is not None) == gen.COMPLAINT_STATUSES[p.status]
+    assert all(p.status is None for p in corpus.posts if p.kind != "complaint")
+    n = len(corpus.posts)
+    assert len({p.id for p in corpus.posts}) == len({p.path for p in corpus.posts}) == n
 
 
 @pytest.mark.parametrize("seed", [7, 1, 2024])
@@ -119,13 +143,16 @@ def test_spike_in_last_three_days(corpus: DemoCorpus) -> None:
     spike = corpus.spike
     assert (spike["theme"], spike["count"], spike["start"], spike["end"]) == (
         "wages",
-        25,
+        gen.SPIKE_FORUM + gen.SPIKE_MESSAGES,
         date(2026, 10, 12),
         date(2026, 10, 14),
     )
     by_id = {p.id: p for p in corpus.posts}
     posts = [by_id[i] for i in spike["ids"]]
-    assert Counter(p.kind for p in posts) == {"forum": 15, "message": 10}
+    assert Counter(p.kind for p in posts) == {
+        "forum": gen.SPIKE_FORUM,
+        "message": gen.SPIKE_MESSAGES,
+    }
     for p in posts:
         assert "wages" in p.themes and p.sentiment == "negative" and p.unit == spike["unit"]
         assert spike["unit"] in p.title + p.text
@@ -138,8 +165,38 @@ def test_spike_in_last_three_days(corpus: DemoCorpus) -> None:
             for p in corpus.posts
         )  # fmt: skip
 
-    assert window(spike["end"]) >= 25
+    assert window(spike["end"]) >= spike["count"]
     assert max(window(spike["start"] - timedelta(days=k)) for k in range(1, 57)) < 5
+
+
+@pytest.mark.parametrize("seed", [7, 1, 2024])
+def test_no_burst_but_the_spike(seed: int) -> None:
+    """Outside the spike, no kind of post bunches up: any 3 days hold at most ~3x their share."""
+    corpus = generate(seed, TODAY)
+    spike = set(corpus.spike["ids"])
+    for kind in ("forum", "message", "complaint", "news"):
+        posts = [p for p in corpus.of_kind(kind) if p.id not in spike]
+        days = Counter(p.published_at.date() for p in posts)
+        share = 3 * len(posts) / gen.WINDOW_DAYS
+        worst = max(
+            sum(days[TODAY - timedelta(days=k + i)] for i in range(3))
+            for k in range(1, gen.WINDOW_DAYS - 1)
+        )
+        assert worst <= 3 * share + 2, (kind, worst, share)
+        assert len(days) >= min(len(posts), gen.WINDOW_DAYS) // 2
+
+
+def test_complaints_leave_the_other_sections_unchanged() -> None:
+    """The complaint site draws from its own random stream."""
+    a, b = generate(7, TODAY), generate(7, TODAY)
+    assert a.of_kind("complaint") == b.of_kind("complaint")
+    assert a.of_kind("complaint") != generate(8, TODAY).of_kind("complaint")
+    forum = a.of_kind("forum")
+    assert (len(forum), forum[-1].id, forum[0].id) == (
+        len(a.boards) * gen.FORUM_PER_BOARD + gen.SPIKE_FORUM,
+        "t1001",
+        f"t{1000 + len(forum)}",
+    )
 
 
 def test_forum_pagination_newest_first(corpus: DemoCorpus, site: tuple[object, str]) -> None:
@@ -148,13 +205,14 @@ def test_forum_pagination_newest_first(corpus: DemoCorpus, site: tuple[object, s
     assert (status, content_type) == (200, "text/html; charset=utf-8")
     boards = re.findall(r'<a class="board" href="([^"]+)">', body.decode())
     assert boards == ["/forum/board/staff/", "/forum/board/retirees/", "/forum/board/youth/"]
-    for bid, expected_pages in [("staff", 4), ("retirees", 3), ("youth", 3)]:
+    for bid in corpus.boards:
         links, pages = crawl_list(base, f"/forum/board/{bid}/", "thread")
         threads = sorted(
             (p for p in corpus.posts if p.board == bid), key=lambda p: p.published_at, reverse=True
         )
-        assert (links, pages) == ([p.path for p in threads], expected_pages)
-    assert fetch(base + "/forum/board/staff/?page=5")[0] == 404
+        assert (links, pages) == ([p.path for p in threads], n_pages(len(threads)))
+    staff = sum(p.board == "staff" for p in corpus.posts)
+    assert fetch(base + f"/forum/board/staff/?page={n_pages(staff) + 1}")[0] == 404
     assert fetch(base + "/forum/board/staff/?page=0")[0] == 404
     assert fetch(base + "/forum/board/nosuch/")[0] == 404
 
@@ -197,7 +255,7 @@ def test_rss_feed(corpus: DemoCorpus, site: tuple[object, str]) -> None:
     assert (status, content_type) == (200, "application/rss+xml; charset=utf-8")
     items = ET.fromstring(body).findall("./channel/item")
     news = sorted((p for p in corpus.posts if p.kind == "news"), key=lambda p: p.published_at)
-    assert len(items) == 40
+    assert len(items) == len(corpus.of_kind("news"))
     for item, post in zip(items, reversed(news), strict=True):
         assert item.findtext("link") == item.findtext("guid") == base + post.path
         assert item.findtext("title") == post.title
@@ -215,13 +273,16 @@ def test_rss_feed(corpus: DemoCorpus, site: tuple[object, str]) -> None:
 
 def test_message_board_lists_and_replies(corpus: DemoCorpus, site: tuple[object, str]) -> None:
     _, base = site
+    messages = corpus.of_kind("message")
     links, pages = crawl_list(base, "/board/", "msg")
-    assert (len(links), len(set(links)), pages) == (90, 90, 5)
+    assert (links, pages) == ([p.path for p in messages], n_pages(len(messages)))
+    assert pages > 1
     statuses = Counter()
-    for n in range(1, 6):
+    for n in range(1, pages + 1):
         html = fetch(base + f"/board/?page={n}")[2].decode()
         statuses.update(re.findall(r'<span class="status">(.+?)</span>', html))
-    assert statuses == {"已回复": 54, "未回复": 36}
+    replied = sum(p.reply is not None for p in messages)
+    assert statuses == {"已回复": replied, "未回复": len(messages) - replied}
     replied = next(p for p in corpus.posts if p.reply)
     html = fetch(base + replied.path)[2].decode()
     stamp = replied.published_at.strftime("%Y年%m月%d日 %H:%M")
@@ -253,13 +314,10 @@ def test_robots_admin_and_404(
     corpus: DemoCorpus, site: tuple[object, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     shared, base = site
-    assert fetch(base + "/robots.txt") == (
-        200,
-        "text/plain; charset=utf-8",
-        b"User-agent: *\nDisallow: /admin/\n",
-    )
+    assert fetch(base + "/robots.txt") == (200, "text/plain; charset=utf-8", ROBOTS_TXT.encode())
+    assert ROBOTS_TXT == "User-agent: *\nDisallow: /admin/\nDisallow: /_demo/\n"
     home = fetch(base + "/")[2].decode()
-    assert all(f'href="{p}"' in home for p in ["/forum/", "/news/", "/board/"])
+    assert all(f'href="{p}"' in home for p in ["/forum/", "/news/", "/board/", "/complaints/"])
     assert fetch(base + "/nope.html")[0] == fetch(base + "/forum/thread/t9999.html")[0] == 404
     assert shared.admin_hits == 0
     server, other = serve_in_thread(corpus)
@@ -290,3 +348,147 @@ def test_binds_localhost(corpus: DemoCorpus) -> None:
 def test_template_file_errors_name_the_line() -> None:
     with pytest.raises(ValueError, match=r"templates.txt:2: unknown sentiment 'angry'"):
         parse("# comment\n[post wages angry s]\n标题\n正文\n")
+
+
+def test_complaint_site_lists_status_and_response(
+    corpus: DemoCorpus, site: tuple[object, str]
+) -> None:
+    _, base = site
+    complaints = corpus.of_kind("complaint")
+    link = r'<a class="c-link" href="([^"]+)">'
+    links, pages = crawl_list(base, "/complaints/", link)
+    assert (links, pages) == ([p.path for p in complaints], n_pages(len(complaints)))
+    states = Counter()
+    for n in range(1, pages + 1):
+        html = fetch(base + f"/complaints/?page={n}")[2].decode()
+        states.update(re.findall(r'<span class="c-state">(.+?)</span>', html))
+    assert states == Counter(p.status for p in complaints)
+    assert set(states) == set(gen.COMPLAINT_STATUSES)
+    for post in (
+        next(p for p in complaints if p.reply),
+        next(p for p in complaints if not p.reply),
+    ):
+        html = fetch(base + post.path)[2].decode()
+        assert f'<h1 class="c-title">{post.title}</h1>' in html
+        assert f'<span class="c-status">{post.status}</span>' in html
+        assert f'<span class="c-author">{post.author}</span>' in html
+        assert post.published_at.strftime("%Y/%m/%d %H:%M") in html
+        body = re.search(r'<div class="c-body">(.+?)</div>', html).group(1)
+        assert re.sub(r"</?p>", "", body.replace("</p><p>", "\n")) == post.text
+        if post.reply is None:
+            assert "c-response" not in html
+            continue
+        assert f'<span class="c-response-org">{post.reply.org}</span>' in html
+        assert post.reply.replied_at.strftime("%Y/%m/%d %H:%M") in html
+        assert post.reply.text.split("\n")[0] in html
+
+
+def post_json(url: str, data: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(data).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        return e.code, json.loads(body) if e.headers["Content-Type"] == "application/json" else {}
+
+
+@pytest.mark.parametrize(
+    ("board", "start", "link"),
+    [
+        ("staff", "/forum/board/staff/", "thread"),
+        ("retirees", "/forum/board/retirees/", "thread"),
+        ("message", "/board/", "msg"),
+        ("complaint", "/complaints/", r'<a class="c-link" href="([^"]+)">'),
+    ],
+)
+def test_posts_added_at_run_time_go_on_top(board: str, start: str, link: str) -> None:
+    corpus = generate(5, TODAY)
+    server, base = serve_in_thread(corpus)
+    try:
+        before = datetime.now(SHANGHAI).replace(microsecond=0)
+        status, answer = post_json(
+            base + "/_demo/posts",
+            {
+                "board": board,
+                "title": "新帖：食堂涨价",
+                "text": "第一段\n第二段",
+                "author": "测试用户",
+                "reply": {"org": "集团公司办公室", "text": "已转有关部门。"},
+            },
+        )
+        assert status == 201, answer
+        added = server.add_post(board, "又一帖", "正文", "另一位")
+        first, _ = crawl_list(base, start, link)
+        page = fetch(base + answer["path"])[2].decode("gbk" if board == "retirees" else "utf-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first[:2] == [added.path, answer["path"]]
+    assert answer["url"] == base + answer["path"]
+    published = datetime.fromisoformat(answer["published_at"])
+    assert before <= published <= datetime.now(SHANGHAI)
+    assert "新帖：食堂涨价" in page and "第二段" in page
+    assert ("已转有关部门。" in page) == (board in ("message", "complaint"))
+    assert len(server.site.posts) == len(corpus.posts) + 2
+
+
+def test_adding_a_post_rejects_bad_input(corpus: DemoCorpus, site: tuple[object, str]) -> None:
+    _, base = site
+    status, answer = post_json(
+        base + "/_demo/posts", {"board": "nosuch", "title": "t", "text": "x"}
+    )
+    assert status == 400 and "unknown board 'nosuch'" in answer["error"]
+    status, answer = post_json(base + "/_demo/posts", {"board": "staff", "title": "t", "text": ""})
+    assert status == 400 and "non-empty" in answer["error"]
+    assert post_json(base + "/forum/", {})[0] == 405
+
+
+def test_chaos_plan_is_deterministic_and_covers_every_fault(corpus: DemoCorpus) -> None:
+    assert chaos.plan(corpus, 3) == chaos.plan(corpus, 3)
+    assert chaos.plan(corpus, 3) != chaos.plan(corpus, 4)
+    faults = Counter(chaos.plan(corpus, 3, per_kind=2).faults.values())
+    assert faults == {f: 2 for f in chaos.FAULTS}
+
+
+def test_chaos_faults_as_served(corpus: DemoCorpus) -> None:
+    plan = chaos.plan(corpus, 1)
+    server, base = serve_in_thread(corpus, chaos=plan)
+    by_path = {p.path: p for p in corpus.posts}
+    try:
+        [err] = plan.paths("error500")[:1]
+        assert [fetch(base + err)[0] for _ in range(4)] == [500] * chaos.ERROR_TIMES + [200, 200]
+        [drop] = plan.paths("drop")[:1]
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            fetch(base + drop)
+        assert fetch(base + drop)[0] == 200
+        assert fetch(base + plan.paths("gone404")[0])[0] == 404
+        assert fetch(base + plan.paths("gone410")[0])[0] == 410
+        deleted = fetch(base + plan.paths("deleted")[0])
+        assert deleted[0] == 200 and "该帖已被删除" in deleted[2].decode(deleted[1].split("=")[1])
+        assert fetch(base + plan.paths("empty")[0])[:3:2] == (200, b"")
+        huge = fetch(base + plan.paths("huge")[0])[2]
+        assert len(huge) > chaos.HUGE_BYTES
+        for path in plan.paths("broken_html"):
+            status, content_type, body = fetch(base + path)
+            text = body.decode(content_type.split("=")[1])
+            assert status == 200 and "</p>" not in text and not text.rstrip().endswith("</html>")
+            assert by_path[path].title in text
+        for path in plan.paths("wrong_charset"):
+            status, content_type, body = fetch(base + path)
+            declared = content_type.split("=")[1]
+            actual = "utf-8" if declared == "gbk" else "gbk"
+            assert f'<meta charset="{declared}">' in body.decode(actual)
+            assert by_path[path].title in body.decode(actual)
+            assert by_path[path].title not in body.decode(declared, errors="replace")
+        lists = [t for (t, f) in server.faults_served if t not in plan.faults]
+        assert not lists  # only detail pages were fetched so far
+        assert fetch(base + "/robots.txt")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()

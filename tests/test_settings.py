@@ -23,6 +23,7 @@ def test_project_configs_load(project_config):
         "demo-forum",
         "demo-news",
         "demo-leader-board",
+        "demo-complaints",
     ]
     assert project_config.sources[0].start_urls == ["http://127.0.0.1:8765/forum/"]
     assert project_config.taxonomy.theme_ids == [

@@ -82,6 +82,7 @@ class CrawlSettings(_Strict):
     deleted_markers: list[str] = Field(
         default_factory=lambda: ["该帖已被删除", "内容已删除", "帖子已删除", "该信息已被删除"]
     )
+    redis_url: str | None = None  # distributed mode: the Redis that holds the shared queue
 
 
 class DemoSiteSettings(_Strict):

@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,17 +17,21 @@ from yuqing.commands.common import CliState, UserError, pass_state
 from yuqing.commands.store import crawl_sources, echo_index_report, index_inbox
 from yuqing.settings import Config
 
+if TYPE_CHECKING:
+    from yuqing.demosite.chaos import ChaosPlan
+
 DASHBOARD_APP = Path(dashboard_package.__file__).resolve().parent / "app.py"
 
 
-def _serve(config: Config, port: int | None, seed: int | None):
+def _serve(config: Config, port: int | None, seed: int | None, chaos: bool = False):
     from yuqing import demosite
 
     site = config.settings.demo_site
     corpus = demosite.generate(seed if seed is not None else site.seed)
+    plan = demosite.plan(corpus, corpus.seed) if chaos else None
     try:
         server, base_url = demosite.serve_in_thread(
-            corpus, site.host, site.port if port is None else port
+            corpus, site.host, site.port if port is None else port, chaos=plan
         )
     except OSError as e:
         raise UserError(
@@ -43,13 +48,22 @@ def _serve(config: Config, port: int | None, seed: int | None):
     help="Port on 127.0.0.1 (default: settings.yaml demo_site.port; 0 picks a free one).",
 )
 @click.option("--seed", type=int, default=None, help="Seed for the generated posts.")
+@click.option(
+    "--chaos",
+    is_flag=True,
+    help="Serve the faults of real sites: slow pages, 500s, dropped connections, deleted posts …",
+)
 @pass_state
-def demo_site(state: CliState, port: int | None, seed: int | None) -> None:
-    """Serve the fictional enterprise's public web (forum, news feed, message board) on 127.0.0.1."""
-    corpus, server, base_url = _serve(state.config(), port, seed)
+def demo_site(state: CliState, port: int | None, seed: int | None, chaos: bool) -> None:
+    """Serve the fictional enterprise's public web (forum, news, message board, complaints)."""
+    corpus, server, base_url = _serve(state.config(), port, seed, chaos)
+    mode = " in chaos mode" if chaos else ""
     click.echo(
-        f"Demo site for {corpus.enterprise}: {base_url}/ ({len(corpus.posts)} posts, seed {corpus.seed}). Ctrl-C stops it."
+        f"Demo site for {corpus.enterprise}{mode}: {base_url}/ ({len(corpus.posts)} posts, seed {corpus.seed}). Ctrl-C stops it."
     )
+    if chaos:
+        for fault, paths in _faults(server.chaos).items():
+            click.echo(f"  {fault}: {', '.join(paths)}")
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         while True:
@@ -60,6 +74,13 @@ def demo_site(state: CliState, port: int | None, seed: int | None) -> None:
         signal.signal(signal.SIGTERM, previous)
         server.shutdown()
         server.server_close()
+
+
+def _faults(plan: ChaosPlan) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path, fault in sorted(plan.faults.items()):
+        found.setdefault(fault, []).append(path)
+    return found
 
 
 def dashboard_command(config: Config, port: int) -> list[str]:

@@ -1,8 +1,11 @@
-"""Generate the demo site's corpus: forum threads, news and leadership-board messages.
+"""Generate the demo site's corpus: forum threads, news, leadership-board messages, complaints.
 
 The corpus is a snapshot taken at midnight starting ``today`` (Asia/Shanghai): every timestamp
 falls in the 60 days before it, so nothing is ever in the future, whatever the time of day.
-``generate(seed, today)`` is deterministic: it draws only from ``random.Random(seed)``.
+``generate(seed, today)`` is deterministic: it draws only from ``random.Random(seed)`` (and,
+for the complaint site, from ``random.Random(f"{seed}:complaints")``, so adding that section left
+the other posts exactly as they were). Complaints are spread over the whole window like the
+rest: the injected spike stays the only burst in the corpus.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ WINDOW_DAYS = 60
 FORUM_PER_BOARD = 60
 NEWS_COUNT = 40
 MESSAGE_COUNT = 80
+COMPLAINT_COUNT = 50
+# A complaint's progress on the complaint site, and whether the company has responded by then.
+COMPLAINT_STATUSES = {"待受理": False, "处理中": False, "已回复": True, "已完成": True}
 SPIKE_THEME = "wages"
 SPIKE_DAYS = 3
 SPIKE_BOARD = "staff"
@@ -48,7 +54,7 @@ class DemoReply:
 class DemoPost:
     """One page of the demo site, with the ground truth its template implies."""
 
-    kind: str  # "forum" | "news" | "message"
+    kind: str  # "forum" | "news" | "message" | "complaint"
     id: str
     board: str | None
     title: str
@@ -58,8 +64,9 @@ class DemoPost:
     themes: tuple[str, ...]
     sentiment: str
     unit: str | None
-    reply: DemoReply | None
+    reply: DemoReply | None  # the official reply, or the company's response to a complaint
     path: str
+    status: str | None = None  # a complaint's progress (COMPLAINT_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -240,7 +247,8 @@ def generate(seed: int = 7, today: date | None = None) -> DemoCorpus:
     for i in sorted(rng.sample(eligible, wanted)):
         messages[i] = replace(messages[i], reply=_reply(rng, messages[i], today))
 
-    posts = _by_time(forum) + _by_time(news) + _by_time(messages)
+    complaints = _complaints(seed, today)
+    posts = _by_time(forum) + _by_time(news) + _by_time(messages) + _by_time(complaints)
     corpus = DemoCorpus(
         seed=seed,
         today=today,
@@ -263,6 +271,27 @@ def generate(seed: int = 7, today: date | None = None) -> DemoCorpus:
         "Generated demo corpus: seed %(seed)d, %(n)d posts", {"seed": seed, "n": len(posts)}
     )
     return corpus
+
+
+def _complaints(seed: int, today: date) -> list[DemoPost]:
+    """The complaint site: grievances against the enterprise, spread over the whole window.
+
+    Drawn from their own random stream, so the other sections do not change with them.
+    """
+    rng = random.Random(f"{seed}:complaints")
+    pool = [
+        t
+        for t in templates.load().posts
+        if vocab.MESSAGE_LETTER in t.where and t.sentiment != "positive"
+    ]
+    drafts = _background(rng, today, pool, "complaint", None, COMPLAINT_COUNT)
+    complaints = _number(drafts, "c", 2001, "/complaints/detail/{id}.html")
+    for i, post in enumerate(complaints):
+        fresh = (today - post.published_at.date()).days < 2
+        status = "待受理" if fresh else rng.choice(tuple(COMPLAINT_STATUSES))
+        reply = _reply(rng, post, today) if COMPLAINT_STATUSES[status] else None
+        complaints[i] = replace(post, status=status, reply=reply)
+    return complaints
 
 
 def thread_replies(corpus: DemoCorpus, post: DemoPost) -> tuple[ThreadReply, ...]:

@@ -15,7 +15,8 @@ from xml.sax.saxutils import escape as xml_escape
 from .corpus import DemoCorpus, DemoPost, ThreadReply
 from .vocab import SITE_NOTE
 
-ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\n"
+ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\nDisallow: /_demo/\n"
+DELETED_MARKER = "该帖已被删除"
 
 
 def _e(text: str) -> str:
@@ -50,7 +51,7 @@ def _layout(corpus: DemoCorpus, title: str, body: str, charset: str = "utf-8") -
 </head>
 <body>
 <header><a class="site" href="/">{ent}</a>
-<nav><a href="/forum/">论坛</a> | <a href="/news/">新闻中心</a> | <a href="/board/">领导留言板</a></nav>
+<nav><a href="/forum/">论坛</a> | <a href="/news/">新闻中心</a> | <a href="/board/">领导留言板</a> | <a href="/complaints/">投诉平台</a></nav>
 </header>
 <main>
 {body}
@@ -78,6 +79,7 @@ def home(corpus: DemoCorpus) -> str:
 <li><a href="/forum/">职工论坛</a>：职工、退休职工和子女的交流园地</li>
 <li><a href="/news/">新闻中心</a>（<a href="/news/rss.xml">RSS订阅</a>）</li>
 <li><a href="/board/">领导留言板</a>：反映问题，领导回复</li>
+<li><a href="/complaints/">投诉平台</a>：投诉进度与企业回复</li>
 </ul>"""
     return _layout(corpus, "首页", body)
 
@@ -196,6 +198,53 @@ def message_page(corpus: DemoCorpus, post: DemoPost) -> str:
             f'<div class="reply-content">{_lines(post.reply.text)}</div></div>'
         )
     return _layout(corpus, post.title, body)
+
+
+def complaint_time(moment: datetime) -> str:
+    """Complaint-site time, e.g. 2026/10/01 14:20."""
+    return moment.strftime("%Y/%m/%d %H:%M")
+
+
+def complaint_list(corpus: DemoCorpus, items: Sequence[DemoPost], page: int, pages: int) -> str:
+    rows = "\n".join(
+        f'<div class="complaint-item"><h3><a class="c-link" href="{p.path}">{_e(p.title)}</a></h3>'
+        f'<p class="c-meta"><span class="c-state">{_e(p.status or "")}</span> '
+        f'<span class="c-date">{complaint_time(p.published_at)}</span></p></div>'
+        for p in items
+    )
+    body = (
+        f'<h1>投诉平台</h1>\n<div class="complaint-list">\n{rows}\n</div>\n'
+        f"{_pager('/complaints/', page, pages)}"
+    )
+    return _layout(corpus, "投诉平台", body)
+
+
+def complaint_page(corpus: DemoCorpus, post: DemoPost) -> str:
+    target = f"{corpus.enterprise}{post.unit or ''}"
+    body = (
+        f'<p class="crumbs"><a href="/complaints/">投诉平台</a></p>\n<article class="complaint">\n'
+        f'<h1 class="c-title">{_e(post.title)}</h1>\n<ul class="c-info">'
+        f'<li>投诉编号：<span class="c-no">{_e(post.id)}</span></li>'
+        f'<li>投诉对象：<span class="c-target">{_e(target)}</span></li>'
+        f'<li>投诉人：<span class="c-author">{_e(post.author)}</span></li>'
+        f'<li>投诉时间：<span class="c-time">{complaint_time(post.published_at)}</span></li>'
+        f'<li>投诉进度：<span class="c-status">{_e(post.status or "")}</span></li></ul>\n'
+        f'<div class="c-body">{_paragraphs(post.text)}</div>'
+    )
+    if post.reply is not None:
+        body += (
+            f'\n<section class="c-response"><h2>企业回复</h2>'
+            f'<p class="c-response-head"><span class="c-response-org">{_e(post.reply.org)}</span> '
+            f'回复于 <span class="c-response-time">{complaint_time(post.reply.replied_at)}</span></p>'
+            f'<div class="c-response-text">{_paragraphs(post.reply.text)}</div></section>'
+        )
+    return _layout(corpus, post.title, body + "\n</article>")
+
+
+def deleted(corpus: DemoCorpus, charset: str = "utf-8") -> str:
+    """What a site shows in place of a post its author or a moderator removed."""
+    body = f'<h1>提示</h1>\n<p class="notice">{DELETED_MARKER}</p>\n<p><a href="/">返回首页</a></p>'
+    return _layout(corpus, "提示", body, charset)
 
 
 def admin(corpus: DemoCorpus) -> str:

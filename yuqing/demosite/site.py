@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 from . import pages
-from .corpus import DemoCorpus, DemoPost, thread_replies
+from .corpus import SHANGHAI, DemoCorpus, DemoPost, DemoReply, thread_replies
 from .vocab import GBK_BOARD
 
 logger = logging.getLogger(__name__)
@@ -45,8 +47,67 @@ class Site:
         self.by_path = {post.path: post for post in corpus.posts}
         forum = corpus.of_kind("forum")
         self.threads = {bid: [p for p in forum if p.board == bid] for bid in corpus.boards}
-        self.news = corpus.of_kind("news")
-        self.messages = corpus.of_kind("message")
+        self.news = list(corpus.of_kind("news"))
+        self.messages = list(corpus.of_kind("message"))
+        self.complaints = list(corpus.of_kind("complaint"))
+        self.added: list[DemoPost] = []
+        self._lock = threading.Lock()
+
+    @property
+    def posts(self) -> tuple[DemoPost, ...]:
+        """Every post served: the corpus and those added since with :meth:`add_post`."""
+        return (*self.corpus.posts, *self.added)
+
+    def add_post(
+        self,
+        board: str,
+        title: str,
+        text: str,
+        author: str,
+        reply: dict[str, str] | None = None,
+    ) -> DemoPost:
+        """Publish a new post now, at the top of its list; returns it (ground truth: none).
+
+        ``board`` is a forum board id (``staff`` …), ``message``, ``complaint`` or ``news``;
+        ``reply`` (``{"org", "text"}``) is the official reply or the company's response.
+        """
+        kind, prefix, path = _KINDS.get(board, ("forum", "t", "/forum/thread/{id}.html"))
+        if kind == "forum" and board not in self.corpus.boards:
+            known = ", ".join([*self.corpus.boards, *_KINDS])
+            raise ValueError(f"unknown board {board!r}; one of: {known}")
+        if not title.strip() or not text.strip():
+            raise ValueError("a post needs a non-empty title and text")
+        now = datetime.now(SHANGHAI).replace(microsecond=0)
+        answer = None
+        if reply is not None and kind in ("message", "complaint"):
+            answer = DemoReply(str(reply.get("org", "")), str(reply.get("text", "")), now)
+        with self._lock:
+            taken = [int(p.id[1:]) for p in self.posts if p.id.startswith(prefix)]
+            post_id = f"{prefix}{max(taken, default=0) + 1}"
+            post = DemoPost(
+                kind=kind,
+                id=post_id,
+                board=board if kind == "forum" else None,
+                title=title,
+                text=text,
+                author=author,
+                published_at=now,
+                themes=(),
+                sentiment="",
+                unit=None,
+                reply=answer,
+                path=path.format(id=post_id),
+                status=("已回复" if answer else "待受理") if kind == "complaint" else None,
+            )
+            self.added.append(post)
+            self.by_path[post.path] = post
+            if kind == "forum":
+                self.threads[board] = [post, *self.threads[board]]
+            else:
+                lists = {"news": "news", "message": "messages", "complaint": "complaints"}
+                setattr(self, lists[kind], [post, *getattr(self, lists[kind])])
+        logger.info("Demo site: added %(path)s", {"path": post.path})
+        return post
 
     def respond(self, target: str, base_url: str) -> Response:
         """The response for a request target such as ``/board/?page=2``."""
@@ -72,6 +133,11 @@ class Site:
             if chunk is None:
                 return self.not_found()
             return self._html(pages.message_list(c, chunk, page, _pages(self.messages)))
+        if path == "/complaints/":
+            chunk = _chunk(self.complaints, page)
+            if chunk is None:
+                return self.not_found()
+            return self._html(pages.complaint_list(c, chunk, page, _pages(self.complaints)))
         match = _BOARD_PATH.fullmatch(path)
         if match and match.group(1) in self.threads:
             return self._board(match.group(1), page)
@@ -115,7 +181,17 @@ class Site:
             return self._encoded(pages.thread(c, post, replies, charset), charset)
         if post.kind == "news":
             return self._html(pages.news_page(c, post))
+        if post.kind == "complaint":
+            return self._html(pages.complaint_page(c, post))
         return self._html(pages.message_page(c, post))
+
+
+# Where a post added at run time goes, by its `board` value (other values are forum boards).
+_KINDS = {
+    "news": ("news", "n", "/news/{id}.html"),
+    "message": ("message", "m", "/board/msg/{id}.html"),
+    "complaint": ("complaint", "c", "/complaints/detail/{id}.html"),
+}
 
 
 def _charset(board: str | None) -> str:
