@@ -8,6 +8,7 @@ The server counts every path it serves in ``server.hits``, and fetches of the ro
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import re
 import socket
@@ -17,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .corpus import DemoCorpus
+from .corpus import DemoCorpus, DemoPost, with_post
 from .site import Site, is_admin_path
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,20 @@ class DemoServer(ThreadingHTTPServer):
         host = f"[{host}]" if ":" in str(host) else str(host)
         return f"http://{host}:{port}"
 
+    def add_post(self, data: dict[str, Any]) -> DemoPost:
+        """Add a post at runtime (``POST /_demo/posts``): JSON {section: forum|board|news,
+        board (forum only), title, text, author}. Raises ValueError on a bad request."""
+        section = data.get("section", "forum")
+        kind = {"forum": "forum", "board": "message", "news": "news"}.get(section, section)
+        fields = {k: data.get(k) for k in ("title", "text", "author")}
+        if not all(isinstance(v, str) and v.strip() for v in fields.values()):
+            raise ValueError("title, text and author are required strings")
+        board = data.get("board") or (next(iter(self.corpus.boards)) if kind == "forum" else None)
+        with self._lock:
+            self.corpus, post = with_post(self.corpus, kind, board=board, **fields)
+            self.site = Site(self.corpus)
+        return post
+
     def record(self, path: str) -> None:
         """Count a request for ``path`` (thread-safe); warn on /admin/."""
         with self._lock:
@@ -87,6 +102,27 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._respond(with_body=False)
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path != "/_demo/posts":
+            self._send(404, "application/json", b'{"error": "not found"}')
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            post = self.server.add_post(json.loads(self.rfile.read(length) or b"{}"))
+        except (ValueError, TypeError) as e:
+            self._send(400, "application/json", json.dumps({"error": str(e)}).encode())
+            return
+        answer = {"id": post.id, "path": post.path, "url": self._base_url() + post.path}
+        answer["published_at"] = post.published_at.isoformat()
+        self._send(201, "application/json", json.dumps(answer).encode())
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _respond(self, with_body: bool) -> None:
         self.server.record(urlsplit(self.path).path)
