@@ -221,9 +221,11 @@ class Engine:
             seen = list(dict.fromkeys([*fresh["post_ids"], *old.get("post_ids", [])]))
             doc = {**fresh, **kept, "post_ids": seen, "notified_observed": old["notified_observed"]}
             kind = None
-            if not ongoing:
+            if c.rule.detector == "severe":
+                pass  # one post, one alert: it cannot grow or come back
+            elif not ongoing:
                 kind, doc["status"], doc["fired_at"] = "refire", "open", _iso(at)
-            elif grown and c.rule.detector != "severe":
+            elif grown:
                 kind = "update"
                 if doc["status"] == "resolved":
                     doc["status"] = "open"
