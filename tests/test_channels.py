@@ -155,7 +155,7 @@ def test_dingtalk_signs_and_a_wrong_secret_is_refused(receiver) -> None:
 
 def test_feishu_signs_and_a_wrong_secret_is_refused(receiver) -> None:
     channel("feishu", receiver.url + "/feishu", "FEISHU_SECRET").send(sample_message())
-    path, body, _ = receiver.accepted[-1]
+    _path, body, _ = receiver.accepted[-1]
     assert body["msg_type"] == "interactive"
     assert body["card"]["header"]["title"]["content"].endswith("薪酬分配 · 钻井二公司")
     with pytest.raises(ChannelError, match="sign match fail"):
@@ -164,7 +164,7 @@ def test_feishu_signs_and_a_wrong_secret_is_refused(receiver) -> None:
 
 def test_webhook_signs_the_body_and_a_wrong_secret_is_refused(receiver) -> None:
     channel("webhook", receiver.url + "/webhook", "HOOK_SECRET").send(sample_message("update"))
-    path, body, headers = receiver.accepted[-1]
+    _path, body, headers = receiver.accepted[-1]
     assert body["event"] == "update" and body["alert"]["id"] == "theme-spike-0123456789ab"
     assert headers["X-Yuqing-Delivery"] == "theme-spike-0123456789ab#1"
     with pytest.raises(ChannelError, match="401"):
@@ -174,7 +174,7 @@ def test_webhook_signs_the_body_and_a_wrong_secret_is_refused(receiver) -> None:
 
 def test_wecom_sends_markdown(receiver) -> None:
     channel("wecom", receiver.url + "/wecom?key=k1").send(sample_message())
-    path, body, _ = receiver.accepted[-1]
+    _path, body, _ = receiver.accepted[-1]
     assert body["markdown"]["content"].startswith("### ")
     with pytest.raises(ChannelError, match="invalid webhook url"):
         channel("wecom", receiver.url + "/wecom?key=other").send(sample_message())
