@@ -136,7 +136,7 @@ def test_alerts_cli_on_a_crawled_demo(tmp_path, config_dir):
     assert back.returncode == 0, back.stderr
     events = json.loads(back.stdout)
     assert {e["id"] for e in events} == {alert_id}
-    assert [e["event"] for e in events][0] == "new"
+    assert events[0]["event"] == "new"
 
     dry = yuqing(config_dir, data_dir, "alerts", "check", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
