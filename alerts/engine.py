@@ -155,7 +155,7 @@ class Engine:
     ) -> dict[str, Any]:
         base = self.config.dashboard_url
         top = sorted(
-            posts, key=lambda p: p.classification.sentiment_score if p.classification else 0
+            posts, key=lambda p: (p.classification and p.classification.sentiment_score) or 0.0
         )
         words = [] if "post_id" in c.detail else self.store.top(c.query, "words", 8)
         department, department_name, channels = self._route(c)
