@@ -124,5 +124,5 @@ def test_a_sensitive_period_lowers_the_bar(store, project_config) -> None:
     engine.calendar = engine.calendar.model_copy(update={"custom": [period]})
     events = engine.evaluate(CHECK, save=False)
     assert [(e.alert["rule"], e.alert["sensitive_period"]) for e in events] == [
-        ("theme-spike", "巡视")
+        ("unit-spike", "巡视")
     ]
