@@ -132,12 +132,24 @@ def test_the_spike_alone_in_sensitive_periods_and_other_seeds(
 @pytest.mark.elasticsearch
 def test_the_spike_on_elasticsearch(es_client, es_index, project_config, segmenter):
     from index.es_store import ElasticsearchStore
+    from index.records import ElasticsearchRecords
 
     corpus = demosite.generate(7, TODAY)
     store = ElasticsearchStore(es_client, es_index, segmenter, refresh=True)
     fill(store, corpus, project_config)
-    events = backtest(engine_for(project_config, store), TODAY - timedelta(days=60), TODAY)
-    assert_only_the_spike(corpus, events)
+    records = ElasticsearchRecords(es_client, f"{es_index}-records")
+    records.setup()
+    try:
+        engine = engine_for(project_config, store, records)
+        events = backtest(engine, TODAY - timedelta(days=60), TODAY)
+        assert_only_the_spike(corpus, events)
+        (stored,) = records.list(KIND)
+        assert stored["id"] == events[0][1].alert["id"]
+        assert [h["event"] for h in stored["history"]][0] == "fired"
+        acknowledge(records, stored["id"], "王科长", "已转人力资源部")
+        assert records.get(KIND, stored["id"])["acked_by"] == "王科长"
+    finally:
+        es_client.indices.delete(index=f"{es_index}-records", ignore_unavailable=True)
 
 
 def test_a_severe_post_alerts_once_at_once(tmp_path, project_config, segmenter):

@@ -56,9 +56,8 @@ def check_alerts(config: Config, dry_run: bool = False, at: datetime | None = No
     """Evaluate every rule now; unless `dry_run`, store the alerts, queue and deliver them."""
     at = at or datetime.now(SHANGHAI)
     with closing(configured_store(config)) as store:
-        records = MemoryRecords() if dry_run else records_for(config)
         try:
-            records.setup()
+            records = MemoryRecords() if dry_run else records_for(config)
         except StoreUnavailable as e:
             raise UserError(f"{e}. Fix: start the store, then run the check again.") from e
         engine = build_engine(config, store, records)
