@@ -145,7 +145,7 @@ def test_the_spike_on_elasticsearch(es_client, es_index, project_config, segment
         assert_only_the_spike(corpus, events)
         (stored,) = records.list(KIND)
         assert stored["id"] == events[0][1].alert["id"]
-        assert [h["event"] for h in stored["history"]][0] == "fired"
+        assert stored["history"][0]["event"] == "fired"
         acknowledge(records, stored["id"], "王科长", "已转人力资源部")
         assert records.get(KIND, stored["id"])["acked_by"] == "王科长"
     finally:

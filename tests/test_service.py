@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -153,3 +154,23 @@ def test_alerts_cli_on_a_crawled_demo(tmp_path, config_dir):
         config_dir, data_dir, "alerts", "backtest", "--since", "2026-02-01", "--until", "2026-01-01"
     )
     assert bad.returncode == 2 and "--until" in bad.stderr
+
+
+def test_the_demo_site_takes_posts_at_runtime():
+    server, base_url = demosite.serve_in_thread(demosite.generate(7))
+    try:
+        added = publish(base_url, "食堂饭菜涨价", "最近食堂涨价了。")
+        assert added["path"].startswith("/forum/thread/t")
+        with urllib.request.urlopen(base_url + "/forum/board/staff/", timeout=10) as page:
+            assert "食堂饭菜涨价" in page.read().decode("utf-8")  # first on the board's first page
+        with urllib.request.urlopen(added["url"], timeout=10) as page:
+            assert "最近食堂涨价了。" in page.read().decode("utf-8")
+        bad = urllib.request.Request(
+            base_url + "/_demo/posts", data=json.dumps({"title": "x"}).encode(), method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(bad, timeout=10)
+        assert err.value.code == 400
+    finally:
+        server.shutdown()
+        server.server_close()
