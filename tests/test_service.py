@@ -11,14 +11,19 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.cli import command, environment, yuqing
-from tests.test_channels import SECRETS, Receiver
+from alerts.outbox import OUTBOX_FILE, Outbox
+from tests.test_channels import SECRETS, Receiver, sample_message
 from yuqing import demosite
+from yuqing.commands.service import run_cycle
+from yuqing.schema import SHANGHAI
+from yuqing.settings import load_config
 
 INTERVAL = 5
 
@@ -174,3 +179,28 @@ def test_the_demo_site_takes_posts_at_runtime():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_cycle_delivers_queued_alerts_while_the_store_is_down(tmp_path, config_dir, monkeypatch):
+    """The outbox is local: with Elasticsearch unreachable, a cycle still sends what is queued."""
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    receiver = Receiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        configure(config_dir, 8765, receiver.url + "/webhook")
+        settings = config_dir / "settings.yaml"
+        data = yaml.safe_load(settings.read_text(encoding="utf-8"))
+        data["store"]["backend"] = "elasticsearch"
+        data["store"]["elasticsearch"]["url"] = "http://127.0.0.1:9"  # nothing listens there
+        settings.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        config = load_config(config_dir, data_dir=tmp_path / "data", environ=SECRETS)
+        outbox = Outbox(config.data_dir / OUTBOX_FILE)
+        outbox.enqueue(sample_message(), ["hook"], datetime.now(SHANGHAI))
+        outbox.close()
+        cycle = run_cycle(config, [], None)
+    finally:
+        receiver.shutdown()
+    assert any(e.startswith("alerts:") for e in cycle["errors"]), cycle
+    assert cycle["delivery"]["delivered"] == 1
+    assert [b["alert"]["id"] for _, b, _ in receiver.accepted] == [sample_message().alert_id]
