@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli import command, environment, yuqing
 from alerts.outbox import OUTBOX_FILE, Outbox
+from tests.cli import command, environment, yuqing
 from tests.test_channels import SECRETS, Receiver, sample_message
 from yuqing import demosite
 from yuqing.commands.service import run_cycle
