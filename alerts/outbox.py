@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alerts.channels.base import Channel, ChannelError
+from alerts.channels.base import Channel
 from alerts.config import QuietHours
 from alerts.content import AlertMessage
 from yuqing.schema import SHANGHAI
@@ -104,12 +104,16 @@ class Outbox:
                 (now.timestamp(),),
             ).fetchall()
         report = {"delivered": 0, "failed": 0}
+        down: set[str] = set()  # a channel that failed once is not tried again in this pass
         for alert_id, seq, name, body, attempts in rows:
+            if name in down:
+                continue
             key = (alert_id, seq, name)
             try:
                 channel = channels[name] if isinstance(channels, Mapping) else channels(name)
                 channel.send(AlertMessage(**json.loads(body)))
-            except (ChannelError, KeyError) as e:
+            except Exception as e:  # any failure of any channel is retried later, never lost
+                down.add(name)
                 delay = min(self.base_backoff * 2**attempts, self.max_backoff)
                 self._update(
                     "UPDATE outbox SET attempts = attempts + 1, due_at = ?, last_error = ? "

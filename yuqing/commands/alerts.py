@@ -57,11 +57,11 @@ def check_alerts(config: Config, dry_run: bool = False, at: datetime | None = No
     at = at or datetime.now(SHANGHAI)
     with closing(configured_store(config)) as store:
         try:
-            records = MemoryRecords() if dry_run else records_for(config)
+            records = records_for(config)
         except StoreUnavailable as e:
             raise UserError(f"{e}. Fix: start the store, then run the check again.") from e
         engine = build_engine(config, store, records)
-        if dry_run:
+        if dry_run:  # reads the stored alerts (for dedup), writes nothing
             return run_check(engine, None, None, at, dry_run=True)
         with closing(open_outbox(config, engine.config)) as outbox:
             return run_check(engine, outbox, Channels(engine.config), at)
