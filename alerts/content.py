@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -86,14 +86,17 @@ def _day(value: datetime) -> str:
 
 
 def dashboard_link(base: str, query: SearchQuery) -> str:
-    """The dashboard's search page with the same filters (repeated keys for several values)."""
+    """The dashboard's search page with the same filters (repeated keys for several values),
+    `since` and `until` as Asia/Shanghai days (`until` exclusive)."""
     params: list[tuple[str, str]] = []
     for key in ("themes", "units", "sources", "platforms", "story_ids", "sentiments"):
         params += [(key, v) for v in getattr(query, key)]
     if query.since:
         params.append(("since", _day(query.since)))
-    if query.until:
-        params.append(("until", query.until.astimezone(SHANGHAI).isoformat(timespec="minutes")))
+    if query.until:  # exclusive, as in `yuqing search`: the day after a window that ends mid-day
+        end = query.until.astimezone(SHANGHAI)
+        last = end.date() if end.time() == time(0) else end.date() + timedelta(days=1)
+        params.append(("until", last.isoformat()))
     return f"{base}/search?{urlencode(params)}"
 
 

@@ -3,6 +3,7 @@ SQLite and on Elasticsearch; severe posts, dedup, updates, cooldown and officers
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def assert_only_the_spike(corpus: DemoCorpus, events) -> None:
     assert {p["id"] for p in alert["top_posts"]} <= set(alert["post_ids"])
     url = alert["dashboard_url"]
     assert url.startswith("http://127.0.0.1:8501/search?") and "themes=wages" in url
-    assert "sentiments=negative" in url and "since=" in url
+    assert re.search(r"&sentiments=negative&since=\d{4}-\d\d-\d\d&until=\d{4}-\d\d-\d\d$", url)
     assert alert["top_words"] and alert["title"].startswith("【负面声量激增】")
 
 

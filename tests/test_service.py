@@ -19,6 +19,7 @@ import yaml
 
 from alerts.outbox import OUTBOX_FILE, Outbox
 from tests.cli import command, environment, yuqing
+from tests.conftest import TEST_KEY
 from tests.test_channels import SECRETS, Receiver, sample_message
 from yuqing import demosite
 from yuqing.commands.service import run_cycle
@@ -194,7 +195,7 @@ def test_a_cycle_delivers_queued_alerts_while_the_store_is_down(tmp_path, config
         data["store"]["backend"] = "elasticsearch"
         data["store"]["elasticsearch"]["url"] = "http://127.0.0.1:9"  # nothing listens there
         settings.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        config = load_config(config_dir, data_dir=tmp_path / "data", environ=SECRETS)
+        config = load_config(config_dir, data_dir=tmp_path / "data", environ=dict(TEST_KEY))
         outbox = Outbox(config.data_dir / OUTBOX_FILE)
         outbox.enqueue(sample_message(), ["hook"], datetime.now(SHANGHAI))
         outbox.close()
