@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from alerts.calendar import Calendar
+from alerts.config import AlertsFile
 from nlp.normalize import NormalizationTable
 from yuqing.routing import Departments
 from yuqing.settings import Settings, SourcesFile, Taxonomy
@@ -37,11 +39,12 @@ def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def test_every_config_key_is_documented():
     documented = set(re.findall(r"`([a-z_\[\]\.]+)`", README))
     expected = keys(Settings) + keys(SourcesFile) + keys(Taxonomy) + keys(NormalizationTable)
-    expected += keys(Departments) + keys(Watchlist)
+    expected += keys(Departments) + keys(Watchlist) + keys(AlertsFile) + keys(Calendar)
     expected += ["initialisms.to", "initialisms.near"]  # the long form of an initialism
     assert "store.elasticsearch.url" in expected and "sources[].list.item_links" in expected
     assert "themes[].keywords" in expected and "sentiment.degree" in expected
     assert "sources[].fields.url" in expected and "units[].former_names" in expected
+    assert "rules[].sensitive.max_p" in expected and "channels[].from" in expected
     missing = [k for k in expected if k not in documented]
     assert missing == []
 

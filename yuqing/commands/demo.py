@@ -174,11 +174,20 @@ def demo(
         if report.spooled_files:
             raise SystemExit(1)
         _summary(config)
+        _check_alerts(config, corpus.today)
         if not no_dashboard:
             run_dashboard(config, dashboard_port)
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _check_alerts(config: Config, today) -> None:
+    """The alert check as of the demo's snapshot (midnight starting today)."""
+    from yuqing.commands.alerts import check_alerts, echo_events
+    from yuqing.demosite.corpus import midnight
+
+    echo_events(check_alerts(config, at=midnight(today)))
 
 
 def _summary(config: Config) -> None:

@@ -308,3 +308,42 @@ def thread_replies(corpus: DemoCorpus, post: DemoPost) -> tuple[ThreadReply, ...
         )
         for minutes in offsets
     )
+
+
+_PREFIX = {"forum": ("t", "/forum/thread/{id}.html"), "message": ("m", "/board/msg/{id}.html")}
+_PREFIX["news"] = ("n", "/news/{id}.html")
+
+
+def with_post(
+    corpus: DemoCorpus,
+    kind: str,
+    title: str,
+    text: str,
+    author: str,
+    board: str | None = None,
+    published_at: datetime | None = None,
+) -> tuple[DemoCorpus, DemoPost]:
+    """The corpus with one more post (published now unless given), and that post: what the
+    demo server's ``POST /_demo/posts`` serves from then on."""
+    if kind not in _PREFIX:
+        raise ValueError(f"kind must be one of {', '.join(_PREFIX)}, not {kind!r}")
+    if kind == "forum" and board not in corpus.boards:
+        raise ValueError(f"board must be one of {', '.join(corpus.boards)}, not {board!r}")
+    prefix, path = _PREFIX[kind]
+    numbers = [int(p.id[1:]) for p in corpus.posts if p.kind == kind]
+    post_id = f"{prefix}{max(numbers, default=0) + 1}"
+    post = DemoPost(
+        kind=kind,
+        id=post_id,
+        board=board if kind == "forum" else None,
+        title=title,
+        text=text,
+        author=author,
+        published_at=(published_at or datetime.now(SHANGHAI)).replace(second=0, microsecond=0),
+        themes=(),
+        sentiment="neutral",
+        unit=None,
+        reply=None,
+        path=path.format(id=post_id),
+    )
+    return replace(corpus, posts=(*corpus.posts, post)), post
