@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from yuqing.commands import demo, nlp, query, store
+from yuqing.commands import demo, nlp, query, report, store, users
 from yuqing.commands.common import CliState
 
 
@@ -45,5 +45,12 @@ def main(ctx: click.Context, config_dir: Path, data_dir: Path | None, verbose: i
     ctx.obj = CliState(config_dir, data_dir)
 
 
-for command in (*demo.COMMANDS, *store.COMMANDS, *query.COMMANDS, *nlp.COMMANDS):
+for command in (
+    *demo.COMMANDS,
+    *store.COMMANDS,
+    *query.COMMANDS,
+    *nlp.COMMANDS,
+    *report.COMMANDS,
+    *users.COMMANDS,
+):
     main.add_command(command)

@@ -153,11 +153,25 @@ def demo(
         if report.spooled_files:
             raise SystemExit(1)
         _summary(config)
+        _admin_account(config)
         if not no_dashboard:
             run_dashboard(config, dashboard_port)
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _admin_account(config: Config) -> None:
+    """Create (or reset) the dashboard's `admin` with a one-time password, printed once."""
+    from dashboard.auth import Accounts, new_password
+    from yuqing.services import records_for
+
+    password = new_password()
+    Accounts(records_for(config)).add("admin", "admin", password, replace=True, must_change=True)
+    click.echo(
+        f"Dashboard login: admin / {password} "
+        "(one-time; change it with `yuqing users passwd admin`)"
+    )
 
 
 def _summary(config: Config) -> None:
