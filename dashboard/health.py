@@ -106,9 +106,10 @@ def _item(path: Path, n: int, line: str) -> QuarantinedItem:
 
 
 def _source_from_name(path: Path) -> str:
-    # Crawl batches are named <stamp>-<source>.jsonl; index rejects have no source.
-    stem = path.stem
-    return stem.rsplit("-", 1)[-1] if "-" in stem else stem
+    # Crawl batches are named <stamp>-<source>.jsonl (the stamp has no '-'); index rejects
+    # (index-rejects.jsonl) come from no one source.
+    stamp, _, source = path.stem.partition("-")
+    return source if stamp[:1].isdigit() and source else "(index)"
 
 
 def source_health(config: Config, records: RecordStore) -> list[SourceHealth]:
