@@ -184,27 +184,39 @@ def test_export_csv_and_excel_are_audited(store, tmp_path: Path) -> None:
 def test_an_alert_link_opens_the_matching_posts(app_dirs, segmenter) -> None:
     _config, store, _records = open_parts(*app_dirs, segmenter)
     day = TODAY - timedelta(days=2)
-    found = [make_post(n, day, f"帖子{n}", "工资拖欠", ["wages"], "negative") for n in range(1, 4)]
-    found[0] = found[0].model_copy(update={"units": ["第三采油厂"]})
-    found[1] = found[1].model_copy(update={"units": ["第三采油厂"]})
-    old = make_post(9, TODAY - timedelta(days=20), "旧帖", "工资拖欠", ["wages"], "negative")
-    store.upsert([*found, old.model_copy(update={"units": ["第三采油厂"]})])
+    unit = {"units": ["第三采油厂"]}
+    store.upsert(
+        [
+            make_post(1, day, "帖子1", "工资拖欠", ["wages"], "negative").model_copy(update=unit),
+            make_post(2, day, "帖子2", "工资拖欠", ["wages"], "negative").model_copy(update=unit),
+            make_post(3, day, "别的单位", "工资拖欠", ["wages"], "negative"),
+            make_post(4, day, "福利", "福利没发", ["welfare"], "negative").model_copy(update=unit),
+            make_post(5, day, "好评", "工资发了", ["wages"], "positive").model_copy(update=unit),
+            make_post(
+                6, TODAY - timedelta(days=20), "旧帖", "工资", ["wages"], "negative"
+            ).model_copy(update=unit),
+        ]
+    )
     store.close()
     at = run_app("viewer")
     at.switch_page("views/search.py")
-    at.query_params.update(
-        themes="wages",
-        units="第三采油厂",
-        sentiments="negative",
-        since=(TODAY - timedelta(days=3)).isoformat(),
-    )
+    since = (TODAY - timedelta(days=3)).isoformat()
+    at.query_params.update(themes="wages", units="第三采油厂", sentiments="negative", since=since)
     at.run()
     assert not at.exception
+    assert at.multiselect(key="themes").value == ["wages"]
     assert at.multiselect(key="units").value == ["第三采油厂"]
+    assert at.multiselect(key="sentiments").value == ["negative"]
+    assert at.date_input(key="since").value == TODAY - timedelta(days=3)
     titles = [m.value for m in at.markdown if m.value.startswith("**")]
     assert sorted(titles) == ["**帖子1**", "**帖子2**"]
     assert not at.get("download_button")  # viewers do not export
     assert not [e for e in at.expander if e.label == "Correct the tags"]
+    # Changing the themes writes their ids back into the URL.
+    at.multiselect(key="themes").set_value(["wages", "welfare"]).run()
+    assert at.query_params["themes"] == ["wages", "welfare"]
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert sorted(titles) == ["**帖子1**", "**帖子2**", "**福利**"]
 
 
 def test_officers_get_export_buttons(app_dirs, segmenter) -> None:

@@ -86,6 +86,33 @@ def save_correction(post_id: str, themes: list[str], sentiment: str) -> None:
         st.success("Saved. It will train the next model.")
 
 
+def theme_ids_in_url() -> list[str]:
+    """`themes` from the URL as theme ids (a Chinese name is taken too)."""
+    by_name = {name: tid for tid, name in ctx.theme_names.items()}
+    found = [
+        t if t in ctx.theme_names else by_name.get(t) for t in st.query_params.get_all("themes")
+    ]
+    return list(dict.fromkeys(t for t in found if t))
+
+
+def sync_themes() -> None:
+    """Themes go into the URL as ids (themes=wages), which a widget bound to the URL would
+    write as their displayed names: this page keeps them in step itself."""
+    in_url = theme_ids_in_url()
+    if st.session_state.get("themes_url") != in_url:  # a new link was opened
+        st.session_state["themes"] = in_url
+        st.session_state["themes_url"] = in_url
+
+
+def themes_changed() -> None:
+    chosen = list(st.session_state["themes"])
+    st.query_params["themes"] = chosen
+    if not chosen:
+        del st.query_params["themes"]
+    st.session_state["themes_url"] = chosen
+    _first_page()
+
+
 def values(field: str) -> list[str]:
     return context.field_values(ctx.store, ctx.key, field)
 
@@ -108,12 +135,13 @@ text = st.text_input(
 )
 common = {"bind": "query-params", "on_change": _first_page}
 row1 = st.columns(3)
+sync_themes()
 themes = row1[0].multiselect(
     "Themes",
     list(ctx.theme_names),
     format_func=lambda theme: ctx.theme_names.get(theme, theme),
     key="themes",
-    **common,
+    on_change=themes_changed,
 )
 sentiments = row1[1].multiselect("Sentiments", SENTIMENTS, key="sentiments", **common)
 units = row1[2].multiselect(
