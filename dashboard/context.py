@@ -81,13 +81,6 @@ def current() -> AppContext:
 
 
 @st.cache_data(ttl=QUERY_TTL_S, show_spinner="Counting posts…")
-def overview(
-    _store: Store, store_key: str, since: date, until: date, theme_names: dict[str, str]
-) -> data.Overview:
-    return data.overview_frames(_store, since, until, theme_names)
-
-
-@st.cache_data(ttl=QUERY_TTL_S, show_spinner="Counting posts…")
 def overview_trends(
     _store: Store, store_key: str, since: date, until: date, theme_names: dict[str, str]
 ) -> trends.Trends:

@@ -226,3 +226,31 @@ def test_viewers_see_cases_but_cannot_change_them(app_dirs, segmenter) -> None:
     at.query_params["post"] = post.id
     at.run()
     assert not [b for b in at.button if b.label in ("Open case", "Save correction")]
+
+
+def test_cases_page_opens_a_case_from_an_alert(app_dirs, segmenter) -> None:
+    config, post = _store_with_post(*app_dirs, segmenter)
+    records = SqliteRecords(sqlite_path(config.settings))
+    records.setup()
+    records.put(
+        "alert",
+        "a1",
+        {
+            "id": "a1", "status": "open", "title": "钻井二公司欠薪激增", "post_ids": [post.id],
+            "scope": {"theme": "safety_environment", "unit": None, "source": None, "story_id": None},
+        },
+    )  # fmt: skip
+    at = run_app("officer")
+    at.switch_page("views/cases.py")
+    at.query_params["alert"] = "a1"
+    at.run()
+    assert not at.exception
+    assert at.text_input(key="new-case-title").value == "钻井二公司欠薪激增"
+    assert at.selectbox(key="new-case-department").value == "safety"  # routed by the scope
+    next(b for b in at.button if b.label == "Open case").click().run()
+    assert "opened for 安全环保部" in at.success[0].value
+    [case] = records.list("case")
+    assert (case["origin"], case["alert_id"], case["post_ids"]) == ("alert", "a1", [post.id])
+    store = SqliteStore(sqlite_path(config.settings), segmenter)
+    assert store.get(post.id).annotations.case_ids == [case["id"]]
+    store.close()

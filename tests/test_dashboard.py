@@ -16,6 +16,7 @@ from dashboard.context import USER_KEY
 from dashboard.data import day_window, overview_frames, search_posts
 from dashboard.plaintext import escape_markdown, http_url
 from index.factory import sqlite_path
+from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
 from nlp.corrections import CorrectionLog
 from yuqing.schema import SHANGHAI, Classification, Post, content_sha256, post_id
@@ -391,6 +392,12 @@ def test_app_shows_cues_and_records_corrections(app_dirs, segmenter) -> None:
     assert not at.exception
     assert at.success[0].value == "Saved. It will train the next model."
 
+    [entry] = SqliteRecords(sqlite_path(config.settings)).list("audit")
+    assert (entry["event"], entry["user"], entry["detail"]["post"]) == (
+        "label_correction",
+        "test-officer",
+        post.id,
+    )
     [example] = CorrectionLog.in_data_dir(data_dir).latest()
     assert (example.id, example.themes, example.sentiment) == (
         post.id,

@@ -95,8 +95,12 @@ for story in t.stories:
     search = Filters(story_ids=(story.story_id,), since=since.isoformat(), until=until.isoformat())
     with st.container(border=True):
         st.markdown(f"**{escape_markdown(story.title) or '(no title)'}**")
-        cols = st.columns(3)
+        cols = st.columns(4)
         cols[0].caption(f"{story.posts} posts")
+        if ctx.can("officer"):
+            cols[3].page_link(
+                "views/cases.py", label="Open a case", query_params={"story": story.story_id}
+            )
         cols[1].page_link("views/search.py", label="Its posts", query_params=search.link_params())
         cols[2].page_link(
             "views/post.py", label="Newest post", query_params={"post": story.post_id}
