@@ -241,7 +241,9 @@ def test_post_page_renders_html_and_script_as_inert_text(app_dirs, segmenter) ->
             "story_id": "s9",
         }
     )
-    sibling = make_post(2, TODAY - timedelta(days=1), "同一件事", "工资", ["wages"], "negative")
+    sibling = make_post(
+        2, TODAY - timedelta(days=1), "同一件事 **<i>x</i>**", "工资", ["wages"], "negative"
+    )
     store.upsert([post, sibling.model_copy(update={"story_id": "s9"})])
     store.close()
     at = run_app("officer")
@@ -256,7 +258,8 @@ def test_post_page_renders_html_and_script_as_inert_text(app_dirs, segmenter) ->
         assert "<script>" not in element.value and "<b>" not in element.value
     assert not at.get("html")
     assert [c.value for c in at.code] == [post.url]
-    assert any(link.proto.label.endswith("同一件事") for link in at.get("page_link"))
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert any(label.endswith(r"同一件事 \*\*\<i\>x\<\/i\>\*\*") for label in labels), labels
 
 
 def test_alerts_page_lists_and_acknowledges(app_dirs, segmenter) -> None:

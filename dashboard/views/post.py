@@ -100,7 +100,7 @@ if post.story_id:
         if hit.post.id != post.id:
             st.page_link(
                 "views/post.py",
-                label=f"{hit.post.day} {hit.post.title or hit.post.text[:30]}",
+                label=escape_markdown(f"{hit.post.day} {hit.post.title or hit.post.text[:30]}"),
                 query_params={"post": hit.post.id},
             )
     st.page_link(
