@@ -20,6 +20,7 @@ from dashboard.filters import Filters
 from index.factory import sqlite_path
 from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
+from tests import test_dashboard
 from tests.cli import yuqing
 from tests.test_dashboard import make_post
 from tests.test_dashboard_pages import sample_alert
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 3, 10)
 BASE = "http://dash.example:8501"
 NAMES = {"wages": "薪酬分配", "welfare": "福利发放"}
+app_dirs = test_dashboard.app_dirs  # the fixture: configs and data in tmp_path
 
 
 def fill(store: SqliteStore) -> None:
@@ -241,3 +243,21 @@ def test_report_cli_writes_each_format(
     ).read_text(encoding="utf-8")
     bad = yuqing(config_dir, data, "report", "--date", "10/03/2026")
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_briefings_page_offers_the_download_to_officers_only(app_dirs, segmenter) -> None:
+    config = load_config(*app_dirs[:1], data_dir=app_dirs[1])
+    store = SqliteStore(sqlite_path(config.settings), segmenter)
+    store.setup()
+    fill(store)
+    store.close()
+    at = test_dashboard.run_app("viewer")
+    at.switch_page("views/briefings.py").run()
+    assert not at.exception
+    assert not at.get("download_button")
+    assert "officers and admins" in at.info[0].value
+    at = test_dashboard.run_app("officer")
+    at.switch_page("views/briefings.py").run()
+    at.segmented_control(key="brief_period").set_value("week").run()
+    [button] = at.get("download_button")
+    assert button.proto.label == "Download the week briefing (docx)"
