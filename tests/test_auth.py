@@ -17,6 +17,8 @@ from tests.cli import yuqing
 from tests.test_dashboard import APP, fill_store
 from yuqing.settings import load_config
 
+KEY_ENV = {"YUQING_PSEUDONYM_KEY": "test-key-not-secret"}  # no dev-key warning
+
 app_dirs = test_dashboard.app_dirs  # the fixture: configs and data in tmp_path
 
 
@@ -76,7 +78,7 @@ def test_roles_include_the_ones_below() -> None:
 
 
 def _accounts(config_dir: Path, data_dir: Path) -> Accounts:
-    config = load_config(config_dir, data_dir=data_dir)
+    config = load_config(config_dir, data_dir=data_dir, environ=KEY_ENV)
     records = SqliteRecords(sqlite_path(config.settings))
     records.setup()
     return Accounts(records)

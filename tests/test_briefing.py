@@ -28,6 +28,8 @@ from yuqing.routing import load_departments
 from yuqing.schema import SHANGHAI
 from yuqing.settings import load_config
 
+KEY_ENV = {"YUQING_PSEUDONYM_KEY": "test-key-not-secret"}  # no dev-key warning
+
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 3, 10)
 BASE = "http://dash.example:8501"
@@ -215,7 +217,7 @@ def test_report_cli_writes_each_format(
     config_dir: Path, tmp_path: Path, segmenter, monkeypatch
 ) -> None:
     data = tmp_path / "data"
-    config = load_config(config_dir, data_dir=data)
+    config = load_config(config_dir, data_dir=data, environ=KEY_ENV)
     store = SqliteStore(sqlite_path(config.settings), segmenter)
     store.setup()
     fill(store)
@@ -246,7 +248,7 @@ def test_report_cli_writes_each_format(
 
 
 def test_briefings_page_offers_the_download_to_officers_only(app_dirs, segmenter) -> None:
-    config = load_config(*app_dirs[:1], data_dir=app_dirs[1])
+    config = load_config(*app_dirs[:1], data_dir=app_dirs[1], environ=KEY_ENV)
     store = SqliteStore(sqlite_path(config.settings), segmenter)
     store.setup()
     fill(store)

@@ -26,6 +26,8 @@ from tests.cli import environment, yuqing
 from yuqing.schema import SHANGHAI
 from yuqing.settings import load_config
 
+KEY_ENV = {"YUQING_PSEUDONYM_KEY": "test-key-not-secret"}  # no dev-key warning
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -146,7 +148,7 @@ def click(driver, label: str) -> None:
 
 
 def expected_total(config_dir: Path, data: Path, segmenter, query_string: str) -> int:
-    config = load_config(config_dir, data_dir=data)
+    config = load_config(config_dir, data_dir=data, environ=KEY_ENV)
     store = SqliteStore(sqlite_path(config.settings), segmenter)
     try:
         return store.search(Filters.from_query_string(query_string).query()).total

@@ -19,6 +19,8 @@ from yuqing.routing import load_departments
 from yuqing.schema import SHANGHAI, Annotations, Classification
 from yuqing.settings import load_config
 
+KEY_ENV = {"YUQING_PSEUDONYM_KEY": "test-key-not-secret"}  # no dev-key warning
+
 ROOT = Path(__file__).resolve().parents[1]
 OFFICER = User("li", "officer")
 VIEWER = User("wang", "viewer")
@@ -167,7 +169,7 @@ def test_overdue_and_counts(parts) -> None:
 
 
 def _store_with_post(config_dir: Path, data_dir: Path, segmenter):
-    config = load_config(config_dir, data_dir=data_dir)
+    config = load_config(config_dir, data_dir=data_dir, environ=KEY_ENV)
     store = SqliteStore(sqlite_path(config.settings), segmenter)
     store.setup()
     today = datetime.now(SHANGHAI).date()

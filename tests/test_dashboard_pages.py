@@ -25,6 +25,8 @@ from tests.test_dashboard import DAY0, make_post, posts, run_app
 from yuqing.schema import SHANGHAI, OfficialReply
 from yuqing.settings import load_config
 
+KEY_ENV = {"YUQING_PSEUDONYM_KEY": "test-key-not-secret"}  # no dev-key warning
+
 OFFICER = User("li", "officer")
 TODAY = datetime.now(SHANGHAI).date()
 
@@ -69,7 +71,7 @@ def sample_alert(alert_id: str, **extra) -> dict:
 
 
 def open_parts(config_dir: Path, data_dir: Path, segmenter):
-    config = load_config(config_dir, data_dir=data_dir)
+    config = load_config(config_dir, data_dir=data_dir, environ=KEY_ENV)
     store = SqliteStore(sqlite_path(config.settings), segmenter)
     store.setup()
     records = SqliteRecords(sqlite_path(config.settings))
@@ -419,7 +421,7 @@ def test_the_demo_spike_shows_on_the_overview(config_dir: Path, tmp_path: Path, 
     data = tmp_path / "data"
     done = yuqing(config_dir, data, "demo", "--no-dashboard", "--port", "0")
     assert done.returncode == 0, done.stderr
-    config = load_config(config_dir, data_dir=data)
+    config = load_config(config_dir, data_dir=data, environ=KEY_ENV)
     store = SqliteStore(sqlite_path(config.settings), segmenter)
     since, until = TODAY - timedelta(days=29), TODAY + timedelta(days=1)
     t = trends.build(store, since, until)
