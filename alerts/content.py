@@ -101,7 +101,7 @@ def dashboard_link(base: str, query: SearchQuery) -> str:
 
 
 def post_link(base: str, post_id: str) -> str:
-    return f"{base}/post?{urlencode({'id': post_id})}"
+    return f"{base}/post?{urlencode({'post': post_id})}"
 
 
 def _md(text: str) -> str:

@@ -4,7 +4,8 @@
 
 The folders come from the arguments after `--`, else from YUQING_CONFIG_DIR and
 YUQING_DATA_DIR, else `configs` and settings.yaml's `data_dir`. This file loads the config
-and the store once per process, says in words what is missing, and hands over to a page.
+and the store once per process, says in words what is missing, asks the user to log in, and
+hands over to a page their role may see.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import links, session
+from dashboard.auth import Accounts
 from dashboard.context import STORE_ERRORS, AppContext, set_current
 from index.base import Store
+from index.records import RecordStore
 from yuqing.config_errors import ConfigError
-from yuqing.services import store_for
+from yuqing.routing import Departments
+from yuqing.services import departments_for, records_for, store_for
 from yuqing.settings import Config, load_config
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,36 @@ def get_config(config_dir: str, data_dir: str | None) -> Config:
 @st.cache_resource(show_spinner="Opening the store…")
 def get_store(config_dir: str, data_dir: str | None) -> Store:
     return store_for(get_config(config_dir, data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def get_records(config_dir: str, data_dir: str | None) -> RecordStore:
+    return records_for(get_config(config_dir, data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def get_departments(config_dir: str, data_dir: str | None) -> Departments:
+    return departments_for(get_config(config_dir, data_dir))
+
+
+def pages(admin: bool) -> list:
+    """Every page; the users and audit page for admins only."""
+
+    def page(name: str, title: str, icon: str, **kw: object) -> st.Page:
+        return st.Page(HERE / "views" / f"{name}.py", title=title, icon=icon, **kw)
+
+    found = [
+        page("overview", "Overview", ":material/monitoring:", default=True),
+        page("search", "Search", ":material/search:"),
+        page("post", "Post", ":material/article:"),
+        page("alerts", "Alerts", ":material/notifications:"),
+        page("cases", "Cases", ":material/assignment:"),
+        page("briefings", "Briefings", ":material/description:"),
+        page("health", "Sources", ":material/health_and_safety:"),
+    ]
+    if admin:
+        found.append(page("admin", "Users & audit", ":material/admin_panel_settings:"))
+    return found
 
 
 def _where(config: Config) -> str:
@@ -90,26 +125,46 @@ def main() -> None:
         show_config_error(e)
         st.stop()
     try:
+        departments = get_departments(args.config_dir, args.data_dir)
+    except ConfigError as e:
+        show_config_error(e)
+        st.stop()
+    try:
         store = get_store(args.config_dir, args.data_dir)
+        records = get_records(args.config_dir, args.data_dir)
         empty = store.count() == 0
     except STORE_ERRORS as e:
         show_store_unreachable(config, e)
         st.stop()
+
+    accounts = Accounts(records)
+    user = session.current_user()
+    # The page asked for (say /search?themes=wages from an alert) is kept through the login.
+    page = st.navigation(
+        pages(admin=user is not None and user.can("admin")),
+        position="sidebar" if user else "hidden",
+    )
+    if user is None:
+        session.login_form(accounts)
+        st.stop()
+    if accounts.must_change(user.name):
+        session.change_password_form(accounts, user)
+        st.stop()
+    session.logout_button(user)
     if empty:
         show_empty_store(config)
         st.stop()
 
-    set_current(AppContext.build(config, store, f"{args.config_dir}|{args.data_dir}"))
-    page = st.navigation(
-        [
-            st.Page(
-                HERE / "views" / "overview.py",
-                title="Overview",
-                icon=":material/monitoring:",
-                default=True,
-            ),
-            st.Page(HERE / "views" / "search.py", title="Search", icon=":material/search:"),
-        ]
+    set_current(
+        AppContext.build(
+            config,
+            store,
+            records,
+            departments,
+            f"{args.config_dir}|{args.data_dir}",
+            links.base_url(config),
+            user,
+        )
     )
     try:
         page.run()

@@ -84,3 +84,58 @@ def theme_mix(theme_mix: pd.DataFrame) -> alt.Chart:
             tooltip=[alt.Tooltip("name:N", title="theme"), "theme:N", "count:Q"],
         )
     )
+
+
+def shade_periods(chart: alt.Chart | alt.LayerChart, periods: pd.DataFrame) -> alt.LayerChart:
+    """`chart` with sensitive periods (name, start, end: 'YYYY-MM-DD', end inclusive) shaded
+    behind it, named in the tooltip."""
+    if periods.empty:
+        return chart
+    data = periods.assign(
+        end_next=(pd.to_datetime(periods["end"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
+    )
+    shade = (
+        alt.Chart(data)
+        .mark_rect(color="#ffb300", opacity=0.18)
+        .encode(
+            x="utcyearmonthdate(start):T",
+            x2="utcyearmonthdate(end_next):T",
+            tooltip=[alt.Tooltip("name:N", title="sensitive period"), "start:N", "end:N"],
+        )
+    )
+    return alt.layer(shade, chart)
+
+
+def lines_by(frame: pd.DataFrame, field: str, title: str, label: str | None = None) -> alt.Chart:
+    """Posts per day, one line per value of `field`; click the legend to pick lines."""
+    pick = alt.selection_point(fields=[field], bind="legend")
+    return (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=_DAY,
+            y=alt.Y("sum(count):Q", title="posts"),
+            color=alt.Color(f"{field}:N", title=label or field, legend=alt.Legend(orient="top")),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+            tooltip=[_DAY_TIP, alt.Tooltip(f"{field}:N", title=label or field), "sum(count):Q"],
+        )
+        .add_params(pick)
+    )
+
+
+def theme_trend(theme_per_day: pd.DataFrame) -> alt.Chart:
+    return lines_by(theme_per_day, "name", "Posts per day by theme", "theme")
+
+
+def counts_bar(buckets: list, title: str, label: str) -> alt.Chart:
+    """Bars for (key, count) buckets, largest on top."""
+    frame = pd.DataFrame([(b.key, b.count) for b in buckets], columns=[label, "count"])
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("count:Q", title="posts"),
+            y=alt.Y(f"{label}:N", title=None, sort="-x"),
+            tooltip=[f"{label}:N", "count:Q"],
+        )
+    )

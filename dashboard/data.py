@@ -14,9 +14,10 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
+from dashboard.filters import Filters
 from index import queries
 from index.base import SearchQuery, SearchResult, Store
-from yuqing.schema import SHANGHAI
+from yuqing.schema import SHANGHAI, Post
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class Overview:
     sentiment_per_day: pd.DataFrame  # day, sentiment, count: days with posts only
     negative_share_per_day: pd.DataFrame  # day, negative, total, share: days with posts
     theme_mix: pd.DataFrame  # theme, name, count: most mentioned first
+    theme_per_day: pd.DataFrame = field(  # day, theme, name, count: days with posts
+        default_factory=lambda: pd.DataFrame(columns=["day", "theme", "name", "count"])
+    )
 
     def top_theme(self, skip: str | None = None) -> str | None:
         """The Chinese name of the most mentioned theme other than `skip` (the fallback)."""
@@ -61,6 +65,11 @@ class ResultRow:
     snippet: str
     url: str
     cues: dict[str, list[str]] = field(default_factory=dict)  # why each tag was given
+    units: list[str] = field(default_factory=list)
+    story_id: str | None = None
+    deleted: bool = False
+    replied: bool = False
+    case_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,12 +122,18 @@ def overview_frames(
         [(d.day, d.negative, d.total, d.share) for d in days],
         columns=["day", "negative", "total", "share"],
     )
+    by_theme = store.counts_by_day(query, by_theme=True)
     theme_mix = pd.DataFrame(
-        [
-            (b.key, names.get(b.key, b.key), b.count)
-            for b in queries.theme_mix(store.counts_by_day(query, by_theme=True))
-        ],
+        [(b.key, names.get(b.key, b.key), b.count) for b in queries.theme_mix(by_theme)],
         columns=["theme", "name", "count"],
+    )
+    theme_per_day = (
+        pd.DataFrame(
+            [(r.day, r.theme, names.get(r.theme, r.theme), r.count) for r in by_theme if r.theme],
+            columns=["day", "theme", "name", "count"],
+        )
+        .groupby(["day", "theme", "name"], as_index=False)["count"]
+        .sum()
     )
     total = sum(d.total for d in days)
     negative = sum(d.negative for d in days)
@@ -133,6 +148,7 @@ def overview_frames(
         sentiment_per_day=sentiment_per_day,
         negative_share_per_day=shares,
         theme_mix=theme_mix,
+        theme_per_day=theme_per_day,
     )
 
 
@@ -144,8 +160,10 @@ def search_posts(
     page: int = 1,
     page_size: int = 10,
     theme_names: Mapping[str, str] | None = None,
+    filters: Filters | None = None,
 ) -> SearchPage:
-    """One page of the posts that match `text` and the filters, newest first.
+    """One page of the posts that match `text` and the filters (or `filters`, every filter
+    the store has), newest first.
 
     A `page` past the last one gives the last page, so a narrower search never lands on an
     empty page.
@@ -153,7 +171,9 @@ def search_posts(
     if page_size < 1:
         raise ValueError(f"page_size must be at least 1, not {page_size}")
     names = theme_names or {}
-    base = SearchQuery(text=text.strip(), themes=tuple(themes), sentiments=tuple(sentiments))
+    if filters is None:
+        filters = Filters(text=text, themes=tuple(themes), sentiments=tuple(sentiments))
+    base = filters.query()
 
     def fetch(number: int) -> SearchResult:
         return store.search(replace(base, limit=page_size, offset=(number - 1) * page_size))
@@ -164,23 +184,29 @@ def search_posts(
     if page > page_count:
         page = page_count
         result = fetch(page)
-    rows = [
-        ResultRow(
-            id=hit.post.id,
-            day=hit.post.day or "",
-            source=hit.post.source,
-            platform=hit.post.platform,
-            themes=list(hit.post.themes),
-            theme_names=[names.get(t, t) for t in hit.post.themes],
-            sentiment=hit.post.sentiment or UNCLASSIFIED,
-            title=hit.post.title,
-            snippet=_without_title(hit.snippet, hit.post.title),
-            url=hit.post.url,
-            cues=dict(hit.post.classification.cues) if hit.post.classification else {},
-        )
-        for hit in result.hits
-    ]
+    rows = [result_row(hit.post, hit.snippet, names) for hit in result.hits]
     return SearchPage(total=result.total, page=page, page_count=page_count, rows=rows)
+
+
+def result_row(post: Post, snippet: str, names: Mapping[str, str]) -> ResultRow:
+    return ResultRow(
+        id=post.id,
+        day=post.day or "",
+        source=post.source,
+        platform=post.platform,
+        themes=list(post.themes),
+        theme_names=[names.get(t, t) for t in post.themes],
+        sentiment=post.sentiment or UNCLASSIFIED,
+        title=post.title,
+        snippet=_without_title(snippet, post.title),
+        url=post.url,
+        cues=dict(post.classification.cues) if post.classification else {},
+        units=list(post.units),
+        story_id=post.story_id,
+        deleted=post.deleted,
+        replied=post.replied,
+        case_ids=list(post.annotations.case_ids) if post.annotations else [],
+    )
 
 
 def explain(cues: Mapping[str, Sequence[str]], theme_names: Mapping[str, str]) -> list[str]:

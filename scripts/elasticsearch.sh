@@ -5,6 +5,7 @@
 #   ES_TRANSPORT_PORT  transport port (default: Elasticsearch's own, the first free in 9300-9399)
 #   ES_STATE_DIR       node state dir, relative to the checkout or absolute (default .es)
 #   ES_NODE_NAME       node name (default yuqing-test-node)
+#   ES_HEAP            JVM heap, -Xms and -Xmx (default 512m; e.g. 2g for bench/dashboard.py)
 #   ES_JAVA_HOME       JDK >= 21 (default: newest under /usr/lib/jvm, temurin-25 preferred)
 # Several nodes run side by side when each has its own ES_PORT and ES_STATE_DIR, e.g.
 #   ES_PORT=9250 ES_TRANSPORT_PORT=9350 ES_STATE_DIR=.es/other scripts/elasticsearch.sh start
@@ -21,6 +22,7 @@ ES_VERSION=9.2.4
 ES_PORT="${ES_PORT:-9200}"
 ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-}"
 ES_NODE_NAME="${ES_NODE_NAME:-yuqing-test-node}"
+ES_HEAP="${ES_HEAP:-512m}"
 ES_USER=yuqing-es
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$ROOT/.cache/elasticsearch"
@@ -117,7 +119,7 @@ start() {
   else
     if curl -s -o /dev/null "$URL/"; then echo "ERROR: port $ES_PORT is already in use" >&2; exit 1; fi
     # -d waits until the node has started (or failed); its console output goes to startup.out
-    (cd "$ES_HOME" && as_es env ES_JAVA_HOME="$JDK" ES_JAVA_OPTS="-Xms512m -Xmx512m" \
+    (cd "$ES_HOME" && as_es env ES_JAVA_HOME="$JDK" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
       bin/elasticsearch -d -p "$PIDFILE" \
       -Ecluster.name=yuqing-test -Enode.name="$ES_NODE_NAME" \
       -Ediscovery.type=single-node -Expack.security.enabled=false \

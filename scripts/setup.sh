@@ -19,6 +19,21 @@ case "${1:-}" in
   *) echo "usage: $0 [--dev]" >&2; exit 2 ;;
 esac
 
+# System packages, where apt and root are at hand (Debian/Ubuntu): a CJK font for the charts in
+# briefings; with --dev, headless Chromium and its driver for the browser test.
+apt_packages="fonts-noto-cjk"
+[ -n "$extras" ] && apt_packages="$apt_packages chromium chromium-driver"
+if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  missing=""
+  for p in $apt_packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  if [ -n "$missing" ]; then
+    echo "setup: apt-get install$missing"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+  fi
+else
+  echo "setup: not root or no apt-get; install yourself if missing: $apt_packages"
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv

@@ -183,7 +183,7 @@ def test_a_severe_post_alerts_once_at_once(tmp_path, project_config, segmenter):
     assert [e.alert["post_ids"] for e in events] == [[post_id(BASE + post.path)]]
     alert = events[0].alert
     assert alert["severity"] == "critical" and "不想活了" in alert["summary"]
-    assert alert["dashboard_url"].endswith("/post?id=" + alert["post_ids"][0])
+    assert alert["dashboard_url"].endswith("/post?post=" + alert["post_ids"][0])
     assert alert["department"] == "hr" and events[0].message.title.startswith("[严重·预警]")
     later = [
         e for e in engine.evaluate(at + timedelta(minutes=15)) if e.alert["detector"] == "severe"

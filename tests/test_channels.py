@@ -43,7 +43,7 @@ def sample_message(event: str = "new", severity: str = "warning") -> AlertMessag
             "title": f"工资拖欠第{i}个月 <script>",
             "excerpt": "我是一线员工，工资已经四个月没发了 *急*",
             "url": f"http://127.0.0.1:8765/forum/thread/t{i}.html",
-            "dashboard_url": f"http://127.0.0.1:8501/post?id=p{i}",
+            "dashboard_url": f"http://127.0.0.1:8501/post?post=p{i}",
         }
         for i in range(1, 4)
     ]
@@ -220,4 +220,4 @@ def test_smtp_delivers_text_and_html_parts() -> None:
     html = mail.get_body(("html",)).get_content()
     assert "近24小时负面帖文 12 条" in text and "http://127.0.0.1:8765/forum/thread/t1.html" in text
     assert "&lt;script&gt;" in html and "<script>" not in html
-    assert 'href="http://127.0.0.1:8501/post?id=p1"' in html
+    assert 'href="http://127.0.0.1:8501/post?post=p1"' in html

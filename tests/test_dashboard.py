@@ -11,9 +11,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.app import parse_args
+from dashboard.auth import User
+from dashboard.context import USER_KEY
 from dashboard.data import day_window, overview_frames, search_posts
 from dashboard.plaintext import escape_markdown, http_url
 from index.factory import sqlite_path
+from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
 from nlp.corrections import CorrectionLog
 from yuqing.schema import SHANGHAI, Classification, Post, content_sha256, post_id
@@ -261,8 +264,10 @@ def fill_store(config_dir: Path, data_dir: Path, segmenter) -> None:
     store.close()
 
 
-def run_app() -> AppTest:
+def run_app(role: str = "officer") -> AppTest:
+    """The app, logged in as a user with `role` (the login form is tested in test_auth.py)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[USER_KEY] = User(f"test-{role}", role)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -383,10 +388,16 @@ def test_app_shows_cues_and_records_corrections(app_dirs, segmenter) -> None:
 
     at.multiselect(key=f"fix-themes-{post.id}").set_value(["wages", "cadre_conduct"])
     at.radio(key=f"fix-sentiment-{post.id}").set_value("neutral")
-    at.button[0].click().run()  # the form's submit button
+    next(b for b in at.button if b.label == "Save correction").click().run()
     assert not at.exception
     assert at.success[0].value == "Saved. It will train the next model."
 
+    [entry] = SqliteRecords(sqlite_path(config.settings)).list("audit")
+    assert (entry["event"], entry["user"], entry["detail"]["post"]) == (
+        "label_correction",
+        "test-officer",
+        post.id,
+    )
     [example] = CorrectionLog.in_data_dir(data_dir).latest()
     assert (example.id, example.themes, example.sentiment) == (
         post.id,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from yuqing.commands import alerts, crawl, demo, nlp, query, service, store
+from yuqing.commands import alerts, crawl, demo, nlp, query, report, service, store, users
 from yuqing.commands.common import CliState
 
 
@@ -53,5 +53,7 @@ for command in (
     *nlp.COMMANDS,
     *alerts.COMMANDS,
     *service.COMMANDS,
+    *report.COMMANDS,
+    *users.COMMANDS,
 ):
     main.add_command(command)

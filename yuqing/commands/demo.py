@@ -175,6 +175,7 @@ def demo(
             raise SystemExit(1)
         _summary(config)
         _check_alerts(config, corpus.today)
+        _admin_account(config)
         if not no_dashboard:
             run_dashboard(config, dashboard_port)
     finally:
@@ -188,6 +189,19 @@ def _check_alerts(config: Config, today) -> None:
     from yuqing.demosite.corpus import midnight
 
     echo_events(check_alerts(config, at=midnight(today)))
+
+
+def _admin_account(config: Config) -> None:
+    """Create (or reset) the dashboard's `admin` with a one-time password, printed once."""
+    from dashboard.auth import Accounts, new_password
+    from yuqing.services import records_for
+
+    password = new_password()
+    Accounts(records_for(config)).add("admin", "admin", password, replace=True, must_change=True)
+    click.echo(
+        f"Dashboard login: admin / {password} "
+        "(one-time; change it with `yuqing users passwd admin`)"
+    )
 
 
 def _summary(config: Config) -> None:

@@ -1,0 +1,82 @@
+"""Alerts raised by the alerts stage (RecordStore kind "alert"): listing and acknowledgement.
+
+The alerts stage writes them; the dashboard only reads them and records an officer's
+acknowledgement or resolution (status, acked_by, acked_at and a `history` entry).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dashboard import audit
+from dashboard.auth import User, require
+from dashboard.filters import Filters
+from index.records import RecordStore
+from yuqing.schema import SHANGHAI
+
+KIND = "alert"
+STATUSES = ("open", "acknowledged", "resolved")
+ACTIVE = ("open", "acknowledged")
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def list_alerts(records: RecordStore, status: str | None = None) -> list[dict[str, Any]]:
+    """Alerts, newest fired first (only `status` ones when given)."""
+    docs = records.list(KIND, where={"status": status} if status else None)
+    return sorted(docs, key=lambda a: a.get("fired_at") or "", reverse=True)
+
+
+def active_count(records: RecordStore) -> int:
+    return sum(1 for a in records.list(KIND) if a.get("status") in ACTIVE)
+
+
+def _change(
+    records: RecordStore, actor: User, alert_id: str, status: str, event: str, comment: str
+) -> dict[str, Any]:
+    require(actor, "officer", f"{event} alerts")
+    alert = records.get(KIND, alert_id)
+    if alert is None:
+        raise KeyError(f"no alert {alert_id}")
+    now = datetime.now(SHANGHAI).isoformat()
+    alert["status"] = status
+    if event == "acknowledge":
+        alert["acked_by"], alert["acked_at"] = actor.name, now
+    history = alert.get("history") or []
+    history.append({"at": now, "event": event + "d", "by": actor.name, "detail": comment})
+    alert["history"] = history
+    records.put(KIND, alert_id, alert)
+    audit.record(records, f"alert_{event}d", actor.name, alert=alert_id, comment=comment)
+    return alert
+
+
+def acknowledge(records: RecordStore, actor: User, alert_id: str, comment: str = "") -> dict:
+    """An officer has seen the alert and is acting on it."""
+    alert = records.get(KIND, alert_id)
+    if alert is not None and alert.get("status") != "open":
+        raise ValueError(f"alert {alert_id} is {alert.get('status')}, not open")
+    return _change(records, actor, alert_id, "acknowledged", "acknowledge", comment)
+
+
+def resolve(records: RecordStore, actor: User, alert_id: str, comment: str = "") -> dict:
+    return _change(records, actor, alert_id, "resolved", "resolve", comment)
+
+
+def search_filters(alert: dict[str, Any]) -> Filters:
+    """The search that shows an alert's posts: its scope, its window, negative for spikes."""
+    scope = alert.get("scope") or {}
+    url = alert.get("dashboard_url") or ""
+    if "?" in url:
+        return Filters.from_query_string(url.split("?", 1)[1])
+
+    def one(key: str) -> tuple[str, ...]:
+        return (scope[key],) if scope.get(key) else ()
+
+    since = (alert.get("window_start") or "")[:10] or None
+    return Filters(
+        themes=one("theme"),
+        units=one("unit"),
+        sources=one("source"),
+        story_ids=one("story_id"),
+        since=since,
+    )
