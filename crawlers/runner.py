@@ -127,6 +127,8 @@ def scrapy_settings(
             "YUQING_DELETED_MARKERS": list(crawl.deleted_markers),
             "YUQING_SINCE": since.isoformat() if since else None,
             "YUQING_PROGRESS": Shared(progress) if progress else None,
+            # The progress display's extension only when there is one to feed.
+            "EXTENSIONS": {"crawlers.progress.ProgressExtension": 500} if progress else {},
             "LOG_LEVEL": log_level,
             "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
         },

@@ -50,4 +50,3 @@ YUQING_RETRY_BACKOFF = 1.0
 YUQING_RETRY_BACKOFF_MAX = 60.0
 YUQING_DELETED_MARKERS = []
 YUQING_PROGRESS = None  # a callable(source, event) the CLI's progress display passes in
-EXTENSIONS = {"crawlers.progress.ProgressExtension": 500}

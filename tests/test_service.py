@@ -112,7 +112,9 @@ def test_run_delivers_a_severe_post_published_while_it_runs(tmp_path, config_dir
         assert status.returncode == 0, status.stderr
         report = json.loads(status.stdout)
         assert len(report["cycles"]) >= 2
-        assert report["cycles"][0]["sources"] == [s.name for s in load_config(config_dir).sources]
+        assert report["cycles"][0]["sources"] == [
+            s.name for s in load_config(config_dir, environ=environment()).sources
+        ]
         assert set(report["queues"]) == {"inbox", "quarantine", "spool"}
         assert report["outbox"] == {}
     finally:

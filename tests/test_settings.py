@@ -38,7 +38,8 @@ def test_demo_url_replaces_placeholder(config_dir):
     assert config.sources[2].start_urls == ["http://127.0.0.1:5555/board/"]
 
 
-def test_dev_key_is_used_with_a_warning(config_dir, caplog):
+def test_dev_key_is_used_with_a_warning(config_dir, caplog, monkeypatch):
+    monkeypatch.setattr("yuqing.settings._warned", set())  # warned once per process
     config = load_config(config_dir, environ={})
     assert config.pseudonym_key == DEV_PSEUDONYM_KEY.encode()
     assert "YUQING_PSEUDONYM_KEY is not set" in caplog.text

@@ -9,7 +9,7 @@ import pytest
 
 from crawlers.health import source_health
 from index.records import SqliteRecords
-from tests.cli import yuqing
+from tests.cli import environment, yuqing
 from tests.demo_fixtures import point_at, served_demo
 from yuqing.settings import load_config
 
@@ -35,7 +35,7 @@ def test_sources_check_reports_health_and_selectors(site, config_dir, tmp_path):
     proc = yuqing(config_dir, data_dir, "sources", "check", "--json")
     assert proc.returncode == 0, proc.stderr
     rows = {r["source"]: r for r in json.loads(proc.stdout)}
-    assert set(rows) == {"demo-forum", "demo-news", "demo-leader-board"}
+    assert set(rows) == {s.name for s in load_config(config_dir, environ=environment()).sources}
     board = rows["demo-leader-board"]
     messages = len(corpus.of_kind("message"))
     assert board["last_status"] == "ok" and board["last_crawl"]
