@@ -8,6 +8,7 @@ This is a handful of requests, not a crawl, so it uses the standard library's HT
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -18,8 +19,11 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 from protego import Protego
+from w3lib.url import add_or_replace_parameter
 
 from crawlers import encoding, extract
+from crawlers.spiders.json_api import _PATH
+from crawlers.spiders.search import search_url
 from yuqing.settings import CrawlSettings, Source
 
 OPTIONAL = (
@@ -61,6 +65,7 @@ class Checker:
         self._robots: dict[str, Protego] = {}
         self._last = 0.0
         self.fetched: list[str] = []
+        self._charset: str | None = None
 
     def _allowed(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -72,6 +77,11 @@ class Checker:
         return self._robots[root].can_fetch(url, self.crawl.user_agent)
 
     def get(self, url: str) -> Selector:
+        text, _ = encoding.decode(self.get_bytes(url), self._charset)
+        return Selector(text=text, base_url=url) if text.strip() else Selector(text="<html/>")
+
+    def get_bytes(self, url: str) -> bytes:
+        """The body of a page, fetched politely; OSError unless it answers 200."""
         if not self._allowed(url):
             raise PermissionError(f"robots.txt forbids {url}")
         wait = self._last + self.delay - time.monotonic()
@@ -82,8 +92,8 @@ class Checker:
         self.fetched.append(url)
         if page.status != 200:
             raise OSError(f"HTTP {page.status} for {url}")
-        text, _ = encoding.decode(page.body, page.charset)
-        return Selector(text=text, base_url=url) if text.strip() else Selector(text="<html/>")
+        self._charset = page.charset
+        return page.body
 
     def run(self) -> dict[str, Any]:
         """{"checked", "matches": {selector key: count}, "unmatched": [keys], "error", "fetched"};
@@ -93,6 +103,10 @@ class Checker:
             error = None
             if self.source.type in ("board", "message_board"):
                 self._board(matches)
+            elif self.source.type == "search":
+                self._search(matches)
+            elif self.source.type == "json":
+                self._json(matches)
             elif self.source.type == "feed":
                 page = self.get(self.source.start_urls[0])
                 page.remove_namespaces()
@@ -107,7 +121,7 @@ class Checker:
                 "fetched": self.fetched}  # fmt: skip
 
     def _board(self, matches: dict[str, int]) -> None:
-        listing, detail = self.source.listing, self.source.detail
+        listing = self.source.listing
         url = self.source.start_urls[0]
         page = self.get(url)
         if listing.index_links:
@@ -117,6 +131,41 @@ class Checker:
                 return
             url = urljoin(url, found[0])
             page = self.get(url)
+        self._list_and_detail(url, page, matches)
+
+    def _search(self, matches: dict[str, int]) -> None:
+        """The first result page of the first search term, then one result."""
+        source = self.source
+        terms = source.search.terms
+        terms = terms if isinstance(terms, list) else source.watchlist.search_terms(terms)
+        url = search_url(source, terms[0], source.search.page_start)
+        self._list_and_detail(url, self.get(url), matches)
+
+    def _json(self, matches: dict[str, int]) -> None:
+        """The first API page: how many records `api.items` finds, and for each field path
+        how many of them have a value there."""
+        api, fields = self.source.api, self.source.fields
+        url = self.source.start_urls[0]
+        if api.page_param:
+            url = add_or_replace_parameter(url, api.page_param, str(api.page_start))
+        page = self.get_bytes(url)
+        try:
+            data = json.loads(page)
+        except ValueError as e:
+            raise ValueError(f"{url} is not JSON: {e}") from e
+        records = extract.dig(data, api.items)
+        records = [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+        matches["api.items"] = len(records)
+        for key, path in fields.model_dump().items():
+            if not path:
+                continue
+            paths = _PATH.findall(path) if "{" in path else [path]
+            found = sum(all(extract.dig(r, p) not in (None, "") for p in paths) for r in records)
+            name = f"fields.{key}" + (" (optional)" if key in OPTIONAL else "")
+            matches[name] = found
+
+    def _list_and_detail(self, url: str, page: Selector, matches: dict[str, int]) -> None:
+        listing, detail = self.source.listing, self.source.detail
         items = extract.links(page, listing.item_links)
         matches["list.item_links"] = len(items)
         if listing.next_page:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.check import check_source
 from tests import sites
 from tests.cli import TEST_KEY, environment, yuqing
 from yuqing import demosite
@@ -314,3 +315,30 @@ def test_search_source_without_units_yaml_says_how_to_fix(config_dir):
     _sources(config_dir, text + "    watchlist_filter: false\n")
     [source] = load_config(config_dir, environ={"YUQING_PSEUDONYM_KEY": TEST_KEY}).sources
     assert source.watchlist is None and source.search.terms == ["青岚"]
+
+
+def test_sources_check_reads_search_and_json_sources(tmp_path):
+    """`yuqing sources check` on every source type: the selectors or field paths that match."""
+    site = sites.serve()
+    try:
+        config_dir = site_config(tmp_path / "configs", site.url, FIXTURE / "sources.yaml")
+        config = load_config(
+            config_dir, data_dir=tmp_path / "data", environ={"YUQING_PSEUDONYM_KEY": TEST_KEY}
+        )
+        by_name = {s.name: s for s in config.sources}
+        crawl = config.settings.crawl
+        search = check_source(by_name["fx-search"], crawl)
+        assert search["checked"] and search["error"] is None and search["unmatched"] == []
+        assert search["matches"]["list.item_links"] == 2 and search["matches"]["detail.text"] == 1
+        assert any("/search?kw=" in url for url in search["fetched"])
+        api = check_source(by_name["fx-api-pages"], crawl)
+        assert api["checked"] and api["error"] is None and api["unmatched"] == []
+        records = api["matches"]["api.items"]
+        assert records > 0 and api["matches"]["fields.url"] == records
+        broken = by_name["fx-api-pages"].model_copy(
+            update={"fields": by_name["fx-api-pages"].fields.model_copy(update={"text": "nope"})}
+        )
+        assert check_source(broken, crawl)["unmatched"] == ["fields.text"]
+    finally:
+        site.shutdown()
+        site.server_close()

@@ -17,6 +17,14 @@ from scrapy.http import Response
 
 from crawlers import extract
 from crawlers.spiders.board import BoardSpider
+from yuqing.settings import Source
+
+
+def search_url(source: Source, term: str, page: int) -> str:
+    """The source's search template filled with one term (in the site's encoding) and a page."""
+    search = source.search
+    encoded = quote(term, safe="", encoding=search.encoding)
+    return search.url.replace("{term}", encoded).replace("{page}", str(page))
 
 
 class SearchSpider(BoardSpider):
@@ -32,9 +40,7 @@ class SearchSpider(BoardSpider):
         self._seen: dict[str, set[str]] = {term: set() for term in self.terms}
 
     def search_url(self, term: str, page: int) -> str:
-        search = self.source.search
-        encoded = quote(term, safe="", encoding=search.encoding)
-        return search.url.replace("{term}", encoded).replace("{page}", str(page))
+        return search_url(self.source, term, page)
 
     async def start(self) -> Any:
         for term in self.terms:
