@@ -50,3 +50,6 @@ YUQING_RETRY_BACKOFF = 1.0
 YUQING_RETRY_BACKOFF_MAX = 60.0
 YUQING_DELETED_MARKERS = []
 YUQING_PROGRESS = None  # a callable(source, event) the CLI's progress display passes in
+CONCURRENT_ITEMS = (
+    8  # our pipeline is synchronous; 100 (the default) starts 100 asyncio tasks per response
+)
