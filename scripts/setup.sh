@@ -20,9 +20,10 @@ case "${1:-}" in
 esac
 
 # System packages, where apt and root are at hand (Debian/Ubuntu): a CJK font for the charts in
-# briefings; with --dev, headless Chromium and its driver for the browser test.
+# briefings; with --dev, headless Chromium and its driver for the browser test, and Redis for
+# the distributed-crawl test (tests/test_distributed.py).
 apt_packages="fonts-noto-cjk"
-[ -n "$extras" ] && apt_packages="$apt_packages chromium chromium-driver"
+[ -n "$extras" ] && apt_packages="$apt_packages chromium chromium-driver redis-server"
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   missing=""
   for p in $apt_packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -41,13 +42,4 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 echo "setup: installing yuqing${extras} (the first run downloads torch, which is large)"
 .venv/bin/python -m pip install --quiet --progress-bar off -e ".${extras}"
-if [ -n "$extras" ] && ! command -v redis-server >/dev/null 2>&1; then
-  # tests/test_distributed.py runs a real Redis for the shared crawl queue.
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing redis-server (apt)"
-    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
-  else
-    echo "setup: redis-server not found; install it (Debian: sudo apt-get install -y redis-server)" >&2
-  fi
-fi
 echo "setup: done; the command is .venv/bin/yuqing"
