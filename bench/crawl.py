@@ -12,6 +12,12 @@ and upserts every post into a fresh SQLite store (jieba segmentation, FTS) — w
 is handed the very URLs the Yuqing crawl fetched and only downloads them, run as one crawler per
 source as well. Each crawl runs in its own process (Twisted's reactor runs once per process);
 the time is from the start of the crawl to the last post stored. The best of `--rounds` counts.
+
+*Follow* is a second baseline: a bare spider that finds the pages as a crawler must, following
+each source's list-page links (its sources.yaml link selectors, nothing else) and downloading
+the detail pages, with no item, no parsing of posts, no pipeline and no state. Against it the
+ratio measures what Yuqing's processing costs; against *bare* it also includes the waiting
+that discovery through list pages causes.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import scrapy  # noqa: E402
 
+from crawlers import extract  # noqa: E402
 from crawlers.runner import run_crawl, scrapy_settings  # noqa: E402
 from yuqing import demosite  # noqa: E402
 from yuqing.schema import Classification  # noqa: E402
@@ -64,6 +71,40 @@ class BareSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse)
 
     def parse(self, response: scrapy.http.Response) -> None:
+        return None
+
+
+class FollowSpider(scrapy.Spider):
+    """Follows one source's list pages by its link selectors and downloads what they link to."""
+
+    name = "follow"
+
+    def __init__(self, source: Any, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    async def start(self) -> Any:
+        for url in self.source.start_urls:
+            yield scrapy.Request(url, callback=self.parse_index)
+
+    def parse_index(self, response: scrapy.http.Response) -> Any:
+        listing = self.source.listing
+        if listing is None:  # a feed: the one document is the whole source
+            return
+        if listing.index_links:
+            for href in extract.links(response, listing.index_links):
+                yield response.follow(href, callback=self.parse_list)
+        else:
+            yield from self.parse_list(response)
+
+    def parse_list(self, response: scrapy.http.Response) -> Any:
+        listing = self.source.listing
+        for href in extract.links(response, listing.item_links):
+            yield response.follow(href, callback=self.done)
+        for href in extract.links(response, listing.next_page)[:1]:
+            yield response.follow(href, callback=self.parse_list)
+
+    def done(self, response: scrapy.http.Response) -> None:
         return None
 
 
@@ -137,6 +178,26 @@ def child_bare(base_url: str, data: Path, concurrency: int, urls: dict[str, list
     return {"pages": pages, "seconds": seconds, "cpu_s": cpu}
 
 
+def child_follow(base_url: str, data: Path, concurrency: int) -> dict:
+    from scrapy.crawler import CrawlerProcess
+
+    config = _config(base_url)
+    settings = _settings(config, data, concurrency)
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    start, cpu = time.perf_counter(), _cpu()
+    process = CrawlerProcess(settings)
+    crawlers = []
+    for source in _demo_sources(config, base_url):
+        name = f"Follow_{source.name.replace('-', '_')}"
+        crawler = process.create_crawler(type(name, (FollowSpider,), {"name": source.name}))
+        crawlers.append(crawler)
+        process.crawl(crawler, source=source)
+    process.start()
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+    pages = sum(int(c.stats.get_value("response_received_count", 0)) for c in crawlers)
+    return {"pages": pages, "seconds": seconds, "cpu_s": cpu}
+
+
 def _cpu() -> float:
     """CPU seconds (user + system) of this process so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -202,6 +263,8 @@ def main() -> None:
         kind, base_url, data = args.child[0], args.child[1], Path(args.child[2])
         if kind == "yuqing":
             result = child_yuqing(base_url, data, args.concurrency)
+        elif kind == "follow":
+            result = child_follow(base_url, data, args.concurrency)
         else:
             urls = json.loads(Path(args.child[3]).read_text(encoding="utf-8"))
             result = child_bare(base_url, data, args.concurrency, urls)
@@ -221,7 +284,8 @@ def main() -> None:
                 urls = Path(tmp) / "urls.json"
                 urls.write_text(json.dumps(_urls_by_source(server, base_url)), encoding="utf-8")
                 bare = _run_child("bare", base_url, str(Path(tmp) / f"bare-{r}"), str(urls), *conc)
-                for name, result in (("yuqing", yq), ("bare", bare)):
+                follow = _run_child("follow", base_url, str(Path(tmp) / f"follow-{r}"), *conc)
+                for name, result in (("yuqing", yq), ("bare", bare), ("follow", follow)):
                     result["pages_per_s"] = result["pages"] / result["seconds"]
                     if result["pages_per_s"] > best.get(name, {}).get("pages_per_s", 0):
                         best[name] = result
@@ -231,17 +295,19 @@ def main() -> None:
         server.shutdown()
         server.server_close()
     ratio = best["yuqing"]["pages_per_s"] / best["bare"]["pages_per_s"]
+    follow_ratio = best["yuqing"]["pages_per_s"] / best["follow"]["pages_per_s"]
     cpu_ratio = (best["bare"]["cpu_s"] / best["bare"]["pages"]) / (
         best["yuqing"]["cpu_s"] / best["yuqing"]["pages"]
     )
     if args.json:
-        summary = {"ratio": ratio, "cpu_ratio": cpu_ratio, "posts_in_corpus": len(corpus.posts)}
+        summary = {"ratio": ratio, "follow_ratio": follow_ratio, "cpu_ratio": cpu_ratio}
+        summary["posts_in_corpus"] = len(corpus.posts)
         print(json.dumps({**best, **summary}, indent=2))
         return
     yq, bare = best["yuqing"], best["bare"]
     print(f"Demo site seed {args.seed}: {len(corpus.posts)} posts; concurrency {args.concurrency}")
     print(f"{'crawl':<8}{'pages':>7}{'seconds':>9}{'pages/s':>9}{'CPU s':>8}")
-    for name, r in (("bare", bare), ("yuqing", yq)):
+    for name, r in (("bare", bare), ("follow", best["follow"]), ("yuqing", yq)):
         row = f"{r['pages']:>7}{r['seconds']:>9.2f}{r['pages_per_s']:>9.1f}{r['cpu_s']:>8.2f}"
         print(f"{name:<8}{row}")
     print(
@@ -250,6 +316,7 @@ def main() -> None:
     print(
         f"Ratio yuqing/bare: {ratio:.2f} in pages/s (goal >= 0.8), {cpu_ratio:.2f} per CPU second"
     )
+    print(f"Ratio yuqing/follow (both find the pages through the list pages): {follow_ratio:.2f}")
     if "lexicon" in best:
         lex = best["lexicon"]
         print(f"Lexicon, separately: {lex['posts']} posts in {lex['seconds']:.2f} s")

@@ -23,7 +23,7 @@ def save(root: Path, raw: bytes) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(gzip.compress(raw, mtime=0))
+        tmp.write_bytes(gzip.compress(raw, compresslevel=6, mtime=0))
         tmp.replace(path)  # atomic: a reader sees the whole file or none
     return sha
 
