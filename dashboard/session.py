@@ -37,9 +37,10 @@ def current_user(accounts: Accounts) -> User | None:
 
 def _cookie() -> str | None:
     try:
-        return st.context.cookies.get(login_tokens.COOKIE)
-    except (AttributeError, RuntimeError):  # no browser request behind this run (tests)
+        value = st.context.cookies.get(login_tokens.COOKIE)
+    except (AttributeError, RuntimeError):  # no browser request behind this run
         return None
+    return value if isinstance(value, str) else None  # AppTest has no real cookies
 
 
 def _remember(accounts: Accounts, user: User) -> None:

@@ -16,11 +16,20 @@ import pytest
 from dashboard.filters import Filters
 from index.factory import sqlite_path
 from index.sqlite_store import SqliteStore
-from tests.browser import ARTIFACTS, KEY_ENV, browser, click, dashboard, fill, wait_for_text
+from tests.browser import (
+    ARTIFACTS,
+    KEY_ENV,
+    browser,
+    click,
+    dashboard,
+    downloads,
+    fill,
+    wait_for_text,
+)
 from yuqing.schema import SHANGHAI
 from yuqing.settings import load_config
 
-__all__ = ["browser", "dashboard"]  # fixtures
+__all__ = ["browser", "dashboard", "downloads"]  # fixtures
 pytestmark = pytest.mark.slow
 
 
@@ -60,12 +69,9 @@ def test_log_in_and_use_overview_and_search(config_dir, dashboard, browser, segm
     # A link as an alert sends it: the negative wages posts of the last days.
     since = (datetime.now(SHANGHAI).date() - timedelta(days=3)).isoformat()
     link = f"themes=wages&sentiments=negative&since={since}"
-    browser.get(f"{url}/search?{link}")
-    wait_for_text(browser, "log in")  # a new browser session logs in again
-    fill(browser, "User name", "admin")
-    fill(browser, "Password", "browser test password")
-    click(browser, "Log in")
+    browser.get(f"{url}/search?{link}")  # a new session: the login cookie logs it in
     text = wait_for_text(browser, "newest first")
+    assert "Logged in as admin (admin)" in text
     time.sleep(1)
     browser.save_screenshot(str(ARTIFACTS / "search.png"))
     found = re.search(r"([\d,]+) posts; showing 1–(\d+)", text)

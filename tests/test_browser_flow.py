@@ -5,7 +5,8 @@ sees the demo's wages spike on the overview, finds a post about wage arrears by 
 corrects its tags, opens a case that is routed to the wages department of departments.yaml,
 moves it through every status to 办结 with comments (the public reply at 已反馈), downloads
 the weekly DOCX briefing from the Briefings page and opens its post links: in the same
-browser, and in a fresh one that must log in first and then land on the post.
+browser (the remembered login: no login form), and in a fresh one that must log in first
+and then land on the post, and after logging out must log in again.
 Screenshots of each step go to tests/artifacts/flow-*.png.
 """
 
@@ -193,5 +194,10 @@ def test_demo_to_closed_case_and_briefing(config_dir, dashboard, browser, downlo
         assert linked.title in text
         assert fresh.current_url == target
         screenshot(fresh, "flow-12-link-after-login")
+        # Logging out ends the remembered login: the link asks again.
+        click(fresh, "Log out")
+        wait_for_text(fresh, "log in")
+        fresh.get(target)
+        wait_for_text(fresh, "log in")
     finally:
         fresh.quit()

@@ -52,6 +52,16 @@ def parts(tmp_path: Path, segmenter, project_config):
     store.close()
 
 
+def test_an_officers_correction_routes_a_post_s_case(parts) -> None:
+    store, _records, departments, posts = parts
+    post = posts[2]  # the model says safety_environment
+    assert cases.themes_of(post) == ["safety_environment"]
+    fixed = Classification(themes=["wages"], sentiment="negative", classifier="officer")
+    store.annotate(post.id, Annotations(labels=fixed))
+    themes = cases.themes_of(store.get(post.id))
+    assert themes == ["wages"] and departments.route(themes, []).id == "hr"
+
+
 def test_a_case_is_routed_by_theme_with_the_departments_due_days(parts) -> None:
     store, records, departments, posts = parts
     case = cases.open_case(
