@@ -31,6 +31,13 @@ def active_count(records: RecordStore) -> int:
     return sum(1 for a in records.list(KIND) if a.get("status") in ACTIVE)
 
 
+def most_urgent(records: RecordStore, limit: int = 5) -> list[dict[str, Any]]:
+    """The active alerts the overview lists: most severe first, then newest."""
+    active = [a for a in list_alerts(records) if a.get("status") in ACTIVE]
+    active.sort(key=lambda a: SEVERITY_ORDER.get(a.get("severity") or "", len(SEVERITY_ORDER)))
+    return active[:limit]
+
+
 def _change(
     records: RecordStore, actor: User, alert_id: str, status: str, event: str, comment: str
 ) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def main() -> None:
         st.stop()
 
     accounts = Accounts(records)
-    user = session.current_user()
+    user = session.current_user(accounts)
     # The page asked for (say /search?themes=wages from an alert) is kept through the login.
     page = st.navigation(
         pages(admin=user is not None and user.can("admin")),
@@ -150,7 +150,7 @@ def main() -> None:
     if accounts.must_change(user.name):
         session.change_password_form(accounts, user)
         st.stop()
-    session.logout_button(user)
+    session.logout_button(accounts, user)
     if empty:
         show_empty_store(config)
         st.stop()

@@ -21,7 +21,7 @@ from dashboard.auth import User, require
 from index.base import SearchQuery, Store
 from index.records import RecordStore
 from yuqing.routing import Departments
-from yuqing.schema import SHANGHAI, Annotations
+from yuqing.schema import SHANGHAI, Annotations, Post
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,12 @@ def open_case(
         records, "case_opened", actor.name, case=case_id, department=dept.id, posts=len(ids)
     )
     return case
+
+
+def themes_of(post: Post) -> list[str]:
+    """The themes a case about `post` is routed by: an officer's correction, else the model's."""
+    labels = post.annotations.labels if post.annotations else None
+    return list(labels.themes) if labels is not None else list(post.themes)
 
 
 def link_posts(store: Store, case_id: str, post_ids: Iterable[str]) -> int:

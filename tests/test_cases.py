@@ -52,6 +52,16 @@ def parts(tmp_path: Path, segmenter, project_config):
     store.close()
 
 
+def test_an_officers_correction_routes_a_post_s_case(parts) -> None:
+    store, _records, departments, posts = parts
+    post = posts[2]  # the model says safety_environment
+    assert cases.themes_of(post) == ["safety_environment"]
+    fixed = Classification(themes=["wages"], sentiment="negative", classifier="officer")
+    store.annotate(post.id, Annotations(labels=fixed))
+    themes = cases.themes_of(store.get(post.id))
+    assert themes == ["wages"] and departments.route(themes, []).id == "hr"
+
+
 def test_a_case_is_routed_by_theme_with_the_departments_due_days(parts) -> None:
     store, records, departments, posts = parts
     case = cases.open_case(
@@ -198,14 +208,16 @@ def test_cases_page_opens_a_case_from_a_post_and_moves_it(app_dirs, segmenter) -
     at.switch_page("views/cases.py").run()
     assert not at.exception
     assert any(case["id"] in e.label for e in at.expander)
-    at.selectbox(key=f"status-{case['id']}").set_value("transferred")
-    at.text_input(key=f"comment-{case['id']}").set_value("转人力资源部")
+    at.selectbox(key=f"status-{case['id']}-received").set_value("transferred")
+    at.text_input(key=f"comment-{case['id']}-received").set_value("转人力资源部")
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception
     assert records.get("case", case["id"])["status"] == "transferred"
     # Replied without the public reply: refused, in words.
-    at.selectbox(key=f"status-{case['id']}").set_value("replied")
-    at.text_input(key=f"comment-{case['id']}").set_value("answered")
+    # The next step's form starts empty.
+    assert at.text_input(key=f"comment-{case['id']}-transferred").value == ""
+    at.selectbox(key=f"status-{case['id']}-transferred").set_value("replied")
+    at.text_input(key=f"comment-{case['id']}-transferred").set_value("answered")
     next(b for b in at.button if b.label == "Save").click().run()
     assert "record the reply" in at.error[0].value
     assert records.get("case", case["id"])["status"] == "transferred"

@@ -102,12 +102,11 @@ def show(case: dict) -> None:
             st.page_link("views/post.py", label=f"Post {pid}", query_params={"post": pid})
         if case.get("alert_id"):
             st.caption(escape_markdown(f"From alert {case['alert_id']}"))
-        st.dataframe(
+        st.table(  # a few rows, as text (comments are read, and found by the browser's search)
             [
                 {"at": h["at"][:16], "status": h["status"], "by": h["by"], "comment": h["comment"]}
                 for h in case["history"]
             ],
-            hide_index=True,
         )
         if ctx.can("officer") and cases.next_statuses(case):
             advance_form(case)
@@ -115,33 +114,36 @@ def show(case: dict) -> None:
             with st.form(f"reopen-{case['id']}"):
                 why = st.text_input("Why reopen", key=f"reopen-why-{case['id']}")
                 if st.form_submit_button("Reopen"):
-                    act(lambda: cases.reopen(ctx.records, ctx.actor, case["id"], why))
+                    act(case["id"], lambda: cases.reopen(ctx.records, ctx.actor, case["id"], why))
 
 
 def advance_form(case: dict) -> None:
     cid = case["id"]
-    with st.form(f"advance-{cid}"):
+    step = f"{cid}-{case['status']}"  # new, empty fields at each step
+    with st.form(f"advance-{step}"):
         status = st.selectbox(
             "Next status", cases.next_statuses(case), format_func=cases.STATUS_NAMES.get,
-            key=f"status-{cid}",
+            key=f"status-{step}",
         )  # fmt: skip
-        comment = st.text_input("Comment (what was done)", key=f"comment-{cid}")
-        owner = st.text_input("Owner", value=case["owner"], key=f"owner-{cid}")
+        comment = st.text_input("Comment (what was done)", key=f"comment-{step}")
+        owner = st.text_input("Owner", value=case["owner"], key=f"owner-{step}")
         reply = st.text_area(
-            "Reply or feedback given to the public (for 已反馈)", key=f"reply-{cid}"
+            "Reply or feedback given to the public (for 已反馈)", key=f"reply-{step}"
         )
         if st.form_submit_button("Save"):
-            act(lambda: cases.advance(
+            act(cid, lambda: cases.advance(
                 ctx.records, ctx.actor, cid, status, comment, reply=reply, owner=owner
             ))  # fmt: skip
 
 
-def act(change) -> None:
+def act(cid: str, change) -> None:
+    """Make the change, then show the case again, open, whatever the list's filter."""
     try:
         change()
     except (ValueError, PermissionError, KeyError) as e:
         st.error(str(e))
     else:
+        st.query_params["case"] = cid
         st.rerun()
 
 
@@ -164,6 +166,8 @@ elif choice in cases.STATUSES:
 else:
     shown = every
 shown.sort(key=lambda c: (not cases.is_overdue(c, today), c["due"]))
+wanted = st.query_params.get("case")  # /cases?case=<id> shows that case whatever the filter
+shown = [c for c in every if c["id"] == wanted] + [c for c in shown if c["id"] != wanted]
 if not shown:
     st.info("No cases here. Open one from a post, a story or an alert.")
 for case in shown:

@@ -57,6 +57,25 @@ more[0].metric("Negative posts", f"{view.negative:,}")
 more[1].metric("Top grievance theme", view.top_theme(skip=ctx.config.taxonomy.fallback) or "–")
 st.caption(f"Posts published {since:%Y-%m-%d} – {last_day:%Y-%m-%d} (Asia/Shanghai days).")
 
+urgent = alerts.most_urgent(ctx.records)
+if urgent:
+    st.subheader("Active alerts")
+for alert in urgent:
+    with st.container(border=True):
+        cols = st.columns([4, 1, 1])
+        title = escape_markdown(str(alert.get("title") or alert.get("id")))
+        cols[0].markdown(f"**{title}**")
+        cols[0].caption(escape_markdown(
+            f"{alert.get('severity', '')} · {alert.get('status')} · fired "
+            f"{str(alert.get('fired_at') or '')[:16]} · {alert.get('summary') or ''}"
+        ))  # fmt: skip
+        cols[1].page_link(
+            "views/search.py",
+            label="Matching posts",
+            query_params=alerts.search_filters(alert).link_params(),
+        )
+        cols[2].page_link("views/alerts.py", label="All alerts")
+
 if view.total == 0:
     st.info(f"No posts were published in the last {days} days. Pick a longer range.")
     st.stop()
