@@ -310,8 +310,45 @@ def thread_replies(corpus: DemoCorpus, post: DemoPost) -> tuple[ThreadReply, ...
     )
 
 
-_PREFIX = {"forum": ("t", "/forum/thread/{id}.html"), "message": ("m", "/board/msg/{id}.html")}
-_PREFIX["news"] = ("n", "/news/{id}.html")
+# The id prefix and the path of a post added after generation, by kind.
+ADDED = {
+    "forum": ("t", "/forum/thread/{id}.html"),
+    "message": ("m", "/board/msg/{id}.html"),
+    "news": ("n", "/news/{id}.html"),
+    "complaint": ("c", "/complaints/detail/{id}.html"),
+}
+
+
+def added_post(
+    posts: tuple[DemoPost, ...],
+    kind: str,
+    board: str | None,
+    title: str,
+    text: str,
+    author: str,
+    published_at: datetime,
+    reply: DemoReply | None = None,
+) -> DemoPost:
+    """A post added after generation (no ground truth), numbered after the `posts` of its kind;
+    a complaint's status follows from its response."""
+    prefix, path = ADDED[kind]
+    taken = [int(p.id[1:]) for p in posts if p.id.startswith(prefix)]
+    post_id = f"{prefix}{max(taken, default=0) + 1}"
+    return DemoPost(
+        kind=kind,
+        id=post_id,
+        board=board if kind == "forum" else None,
+        title=title,
+        text=text,
+        author=author,
+        published_at=published_at,
+        themes=(),
+        sentiment="",
+        unit=None,
+        reply=reply,
+        path=path.format(id=post_id),
+        status=("已回复" if reply else "待受理") if kind == "complaint" else None,
+    )
 
 
 def with_post(
@@ -325,25 +362,10 @@ def with_post(
 ) -> tuple[DemoCorpus, DemoPost]:
     """The corpus with one more post (published now unless given), and that post: what the
     demo server's ``POST /_demo/posts`` serves from then on."""
-    if kind not in _PREFIX:
-        raise ValueError(f"kind must be one of {', '.join(_PREFIX)}, not {kind!r}")
+    if kind not in ADDED:
+        raise ValueError(f"kind must be one of {', '.join(ADDED)}, not {kind!r}")
     if kind == "forum" and board not in corpus.boards:
         raise ValueError(f"board must be one of {', '.join(corpus.boards)}, not {board!r}")
-    prefix, path = _PREFIX[kind]
-    numbers = [int(p.id[1:]) for p in corpus.posts if p.kind == kind]
-    post_id = f"{prefix}{max(numbers, default=0) + 1}"
-    post = DemoPost(
-        kind=kind,
-        id=post_id,
-        board=board if kind == "forum" else None,
-        title=title,
-        text=text,
-        author=author,
-        published_at=(published_at or datetime.now(SHANGHAI)).replace(second=0, microsecond=0),
-        themes=(),
-        sentiment="neutral",
-        unit=None,
-        reply=None,
-        path=path.format(id=post_id),
-    )
+    when = (published_at or datetime.now(SHANGHAI)).replace(second=0, microsecond=0)
+    post = added_post(corpus.posts, kind, board, title, text, author, when)
     return replace(corpus, posts=(*corpus.posts, post)), post

@@ -16,7 +16,7 @@ from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 from . import pages
-from .corpus import SHANGHAI, DemoCorpus, DemoPost, DemoReply, thread_replies
+from .corpus import SHANGHAI, DemoCorpus, DemoPost, DemoReply, added_post, thread_replies
 from .vocab import GBK_BOARD
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Site:
         ``board`` is a forum board id (``staff`` …), ``message``, ``complaint`` or ``news``;
         ``reply`` (``{"org", "text"}``) is the official reply or the company's response.
         """
-        kind, prefix, path = _KINDS.get(board, ("forum", "t", "/forum/thread/{id}.html"))
+        kind = board if board in _KINDS else "forum"
         if kind == "forum" and board not in self.corpus.boards:
             known = ", ".join([*self.corpus.boards, *_KINDS])
             raise ValueError(f"unknown board {board!r}; one of: {known}")
@@ -82,23 +82,7 @@ class Site:
         if reply is not None and kind in ("message", "complaint"):
             answer = DemoReply(str(reply.get("org", "")), str(reply.get("text", "")), now)
         with self._lock:
-            taken = [int(p.id[1:]) for p in self.posts if p.id.startswith(prefix)]
-            post_id = f"{prefix}{max(taken, default=0) + 1}"
-            post = DemoPost(
-                kind=kind,
-                id=post_id,
-                board=board if kind == "forum" else None,
-                title=title,
-                text=text,
-                author=author,
-                published_at=now,
-                themes=(),
-                sentiment="",
-                unit=None,
-                reply=answer,
-                path=path.format(id=post_id),
-                status=("已回复" if answer else "待受理") if kind == "complaint" else None,
-            )
+            post = added_post(self.posts, kind, board, title, text, author, now, answer)
             self.added.append(post)
             self.by_path[post.path] = post
             if kind == "forum":
@@ -187,11 +171,7 @@ class Site:
 
 
 # Where a post added at run time goes, by its `board` value (other values are forum boards).
-_KINDS = {
-    "news": ("news", "n", "/news/{id}.html"),
-    "message": ("message", "m", "/board/msg/{id}.html"),
-    "complaint": ("complaint", "c", "/complaints/detail/{id}.html"),
-}
+_KINDS = ("news", "message", "complaint")  # `board` values that name a section, not a board
 
 
 def _charset(board: str | None) -> str:
