@@ -6,16 +6,15 @@ acknowledgement or resolution (status, acked_by, acked_at and a `history` entry)
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from alerts import history
+from alerts.engine import KIND
 from dashboard import audit
 from dashboard.auth import User, require
 from dashboard.filters import Filters
 from index.records import RecordStore
-from yuqing.schema import SHANGHAI
 
-KIND = "alert"
 STATUSES = ("open", "acknowledged", "resolved")
 ACTIVE = ("open", "acknowledged")
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -39,20 +38,14 @@ def most_urgent(records: RecordStore, limit: int = 5) -> list[dict[str, Any]]:
 
 
 def _change(
-    records: RecordStore, actor: User, alert_id: str, status: str, event: str, comment: str
+    records: RecordStore, actor: User, alert_id: str, event: str, comment: str, step: Any
 ) -> dict[str, Any]:
+    """The alerts stage's own step (`alerts.history`), by an officer, written to the audit log."""
     require(actor, "officer", f"{event} alerts")
-    alert = records.get(KIND, alert_id)
-    if alert is None:
-        raise KeyError(f"no alert {alert_id}")
-    now = datetime.now(SHANGHAI).isoformat()
-    alert["status"] = status
-    if event == "acknowledge":
-        alert["acked_by"], alert["acked_at"] = actor.name, now
-    history = alert.get("history") or []
-    history.append({"at": now, "event": event + "d", "by": actor.name, "detail": comment})
-    alert["history"] = history
-    records.put(KIND, alert_id, alert)
+    try:
+        alert = step(records, alert_id, actor.name, comment)
+    except KeyError:
+        raise KeyError(f"no alert {alert_id}") from None
     audit.record(records, f"alert_{event}d", actor.name, alert=alert_id, comment=comment)
     return alert
 
@@ -62,11 +55,11 @@ def acknowledge(records: RecordStore, actor: User, alert_id: str, comment: str =
     alert = records.get(KIND, alert_id)
     if alert is not None and alert.get("status") != "open":
         raise ValueError(f"alert {alert_id} is {alert.get('status')}, not open")
-    return _change(records, actor, alert_id, "acknowledged", "acknowledge", comment)
+    return _change(records, actor, alert_id, "acknowledge", comment, history.acknowledge)
 
 
 def resolve(records: RecordStore, actor: User, alert_id: str, comment: str = "") -> dict:
-    return _change(records, actor, alert_id, "resolved", "resolve", comment)
+    return _change(records, actor, alert_id, "resolve", comment, history.resolve)
 
 
 def search_filters(alert: dict[str, Any]) -> Filters:
