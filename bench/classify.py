@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from nlp.base import NormalizingClassifier  # noqa: E402
 from nlp.factory import build_classifier, train  # noqa: E402
 from nlp.labels import LabelledExample  # noqa: E402
+from nlp.precision import native_bf16  # noqa: E402
 from yuqing import demosite  # noqa: E402
 from yuqing.services import normalizer_for, segmenter_for  # noqa: E402
 from yuqing.settings import load_config  # noqa: E402
@@ -95,11 +96,14 @@ def main() -> None:
                 epochs=1, freeze_layers=12, cache_dir=ROOT / "data" / "models" / "cache",
                 progress=False, tune_thresholds=False,
             )  # fmt: skip
-        for quantize in (False, True):
+        for precision in ("fp32", "int8", "bf16"):
+            if precision == "bf16" and not native_bf16():
+                continue  # bf16 without hardware support is slower than fp32: not worth a row
             clf = build_classifier(
-                "transformer", config.taxonomy, model_dir, threads=args.threads, quantize=quantize
+                "transformer", config.taxonomy, model_dir, threads=args.threads, precision=precision
             )
-            name = "transformer (int8 dynamic)" if quantize else "transformer (fp32)"
+            layers = clf.model.encoder.config.num_hidden_layers
+            name = f"transformer {layers}L ({precision})"
             rows[name] = timed(NormalizingClassifier(clf, normalize).classify, texts[:192])
 
     base = rows["jieba segmentation alone"]

@@ -85,7 +85,7 @@ def build_classifier(
     **options: Any,
 ) -> Classifier:
     """The classifier of this kind; `options` go to `TransformerClassifier.load`
-    (threads, quantize, batch_size)."""
+    (threads, precision, batch_size)."""
     _check_kind(kind, KINDS)
     if kind == "lexicon":
         from nlp.lexicon import LexiconClassifier
@@ -142,7 +142,7 @@ def train(
             examples, taxonomy, out_dir, seed, _config(LinearConfig, **options), data=data
         )
         return clf, clf.card["metrics"] if clf.card else None
-    from nlp.transformer import TrainConfig, train_transformer
+    from nlp.transformer_train import TrainConfig, train_transformer
 
     config = _config(TrainConfig, out_dir=Path(out_dir), base=base, seed=seed, **options)
     clf, metrics = train_transformer(examples, taxonomy, config, data=data)

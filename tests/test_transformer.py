@@ -11,11 +11,13 @@ import torch
 from safetensors.torch import load_file
 from transformers import BertConfig, BertModel, BertTokenizerFast
 
+from nlp import precision as numbers
 from nlp.factory import build_classifier, detect_kind
 from nlp.labels import read_labelled
 from nlp.metrics import evaluate_predictions
 from nlp.training import summary_score
-from nlp.transformer import TrainConfig, TransformerClassifier, train_transformer
+from nlp.transformer import TransformerClassifier
+from nlp.transformer_train import TrainConfig, train_transformer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "separable.jsonl"
 
@@ -83,14 +85,22 @@ def test_reloaded_model_predicts_identically_and_well(trained, examples):
     assert all(c[0].startswith("p=") for c in r.cues.values())
 
 
-def test_quantised_model_mostly_agrees(trained, examples):
-    out, clf, _ = trained
+@pytest.mark.parametrize("precision", ["int8", "bf16"])
+def test_faster_number_formats_mostly_agree_with_fp32(trained, examples, precision):
+    out, _, _ = trained
     texts = [e.full_text for e in examples]
-    quantised = TransformerClassifier.load(out, quantize=True).classify(texts)
-    same = sum(
-        a.sentiment == b.sentiment for a, b in zip(clf.classify(texts), quantised, strict=True)
-    )
-    assert same >= 0.9 * len(texts)
+    exact = TransformerClassifier.load(out, precision="fp32")
+    fast = TransformerClassifier.load(out, precision=precision)
+    assert (exact.precision, fast.precision) == ("fp32", precision)
+    pairs = list(zip(exact.classify(texts), fast.classify(texts), strict=True))
+    assert sum(a.sentiment == b.sentiment for a, b in pairs) >= 0.9 * len(texts)
+    assert sum(a.themes == b.themes for a, b in pairs) >= 0.8 * len(texts)
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_has_it():
+    assert numbers.resolve("auto") == ("bf16" if numbers.native_bf16() else "fp32")
+    with pytest.raises(ValueError, match="use one of auto, fp32, bf16, int8"):
+        numbers.resolve("fp16")
 
 
 def test_saved_files_label_maps_and_card(trained, project_config):

@@ -36,7 +36,10 @@ def classifier_for(config: Config, model_dir: Path | None = None) -> Classifier:
         kind = detect_kind(model_dir)
     else:
         kind, model_dir = settings.kind, settings.model_dir
-    inner = build_classifier(kind, config.taxonomy, model_dir, segmenter=segmenter_for(config))
+    options = {"precision": settings.precision} if kind == "transformer" else {}
+    inner = build_classifier(
+        kind, config.taxonomy, model_dir, segmenter=segmenter_for(config), **options
+    )
     return NormalizingClassifier(inner, normalizer_for(config).normalize)
 
 

@@ -107,6 +107,7 @@ class ClassifierSettings(_Strict):
     kind: Literal["lexicon", "linear", "transformer"] = "lexicon"
     model_dir: Path | None = None
     batch_size: int = Field(64, ge=1, le=4096)
+    precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
 
     @model_validator(mode="after")
     def _trained_needs_model(self) -> ClassifierSettings:
