@@ -62,6 +62,9 @@ class TrainConfig:
     patience: int = 2  # epochs without a better validation score before stopping
     val_fraction: float = 0.15
     freeze_layers: int = 0  # freeze the embeddings and the lowest N layers (faster on CPU)
+    # The vocabulary matrix (96M of e5-small's 118M weights) stays as pre-trained: a step no
+    # longer updates it, and a few hundred posts cannot teach it much.
+    freeze_word_embeddings: bool = True
     keep_layers: int | None = None  # keep only the lowest N encoder layers: faster inference
     threads: int | None = None  # torch CPU threads; None leaves torch's default
     precision: str = "auto"  # fp32, bf16 (autocast, mixed precision) or auto (nlp.precision)
@@ -126,10 +129,13 @@ def _truncate(encoder: PreTrainedModel, n_layers: int | None) -> None:
     encoder.config.num_hidden_layers = n_layers
 
 
-def _freeze(encoder: PreTrainedModel, n_layers: int) -> None:
-    """Freeze the embeddings and the lowest `n_layers` layers: no gradients or optimiser state
-    for them, and no backward pass below the first trainable layer."""
+def _freeze(encoder: PreTrainedModel, n_layers: int, word_embeddings: bool) -> None:
+    """Freeze the embeddings and the lowest `n_layers` layers (no gradients or optimiser state
+    for them, and no backward pass below the first trainable layer), or, with `n_layers` 0 and
+    `word_embeddings`, the word embedding matrix alone."""
     if n_layers == 0:
+        if word_embeddings:
+            encoder.get_input_embeddings().requires_grad_(False)
         return
     layers = getattr(getattr(encoder, "encoder", None), "layer", None)
     embeddings = getattr(encoder, "embeddings", None)
@@ -142,6 +148,23 @@ def _freeze(encoder: PreTrainedModel, n_layers: int) -> None:
         raise ValueError(f"freeze_layers={n_layers}, but the encoder has {len(layers)} layers")
     for module in [embeddings, *layers[:n_layers]]:
         module.requires_grad_(False)
+
+
+def _batches(lengths: Sequence[int], size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """Shuffled batches of roughly similar length: a random order cut into pools of 16 batches,
+    each pool sorted by length times a random factor in [0.7, 1.3] and cut into batches, then
+    the batches shuffled. Much less padding than a plain shuffle, while each epoch still puts
+    every post among new neighbours (the factor keeps a small set from always forming the
+    same batches)."""
+    n = len(lengths)
+    order = torch.randperm(n, generator=generator).tolist()
+    jitter = (0.7 + 0.6 * torch.rand(n, generator=generator)).tolist()
+    pool = size * 16
+    batches = []
+    for start in range(0, n, pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i] * jitter[i])
+        batches += [torch.tensor(chunk[i : i + size]) for i in range(0, len(chunk), size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
 def _loss(
@@ -186,7 +209,7 @@ def train_transformer(
 
     encoder, tokenizer = _load_base(config)
     _truncate(encoder, config.keep_layers)
-    _freeze(encoder, config.freeze_layers)
+    _freeze(encoder, config.freeze_layers, config.freeze_word_embeddings)
     model = MultiHead(encoder, len(maps.themes or []), len(maps.sentiments or []), config.dropout)
     precision = numbers.resolve(config.precision)
     clf = TransformerClassifier(
@@ -230,7 +253,7 @@ def train_transformer(
     for epoch in range(1, config.epochs + 1):
         model.train()
         losses = []
-        for rows in torch.randperm(len(train), generator=order).split(config.batch_size):
+        for rows in _batches([len(i) for i in ids], config.batch_size, order):
             with numbers.autocast(precision):
                 logits = model(**pad_batch([ids[i] for i in rows.tolist()], pad_id))
             loss = _loss(

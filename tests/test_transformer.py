@@ -51,6 +51,8 @@ def tiny_base(tmp_path_factory, examples) -> Path:
 def config_for(out_dir: Path, base: Path, **changes) -> TrainConfig:
     settings = dict(epochs=12, batch_size=8, lr=1e-2, head_lr=3e-2, max_length=48, patience=4)
     settings.update(val_fraction=0.2, threads=1, progress=False)
+    # The tiny encoder is random: it has no pre-trained vocabulary worth keeping frozen.
+    settings.update(freeze_word_embeddings=False)
     settings.update(changes)
     return TrainConfig(out_dir=out_dir, base=str(base), **settings)
 
@@ -145,6 +147,18 @@ def test_sentiment_only_data_trains_only_the_sentiment_head(
     )
     [r] = TransformerClassifier.load(tmp_path).classify(["说说取暖费，非常感激"])
     assert r.themes == [] and r.sentiment == "positive" and r.sentiment_score > 0
+
+
+def test_word_embeddings_stay_frozen_by_default(tmp_path, project_config, examples, tiny_base):
+    config = config_for(tmp_path, tiny_base, epochs=1, freeze_word_embeddings=True)
+    train_transformer(examples, project_config.taxonomy, config)
+    before = load_file(tiny_base / "model.safetensors")
+    after = load_file(tmp_path / "encoder" / "model.safetensors")
+    name = "embeddings.word_embeddings.weight"
+    assert TrainConfig(out_dir=tmp_path).freeze_word_embeddings
+    assert torch.equal(before[name], after[name])
+    for name in ("embeddings.position_embeddings.weight", "encoder.layer.0.output.dense.weight"):
+        assert not torch.equal(before[name], after[name])
 
 
 def test_frozen_layers_do_not_change(tmp_path, project_config, examples, tiny_base):
