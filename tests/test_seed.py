@@ -15,18 +15,18 @@ def seed(project_config):
     return read_labelled(SEED, project_config.taxonomy.theme_ids)
 
 
-def test_seed_has_500_unique_fully_labelled_posts(seed):
+def test_seed_has_2000_unique_fully_labelled_posts(seed):
     texts = [e.text for e in seed]
-    assert len(set(texts)) == len(texts) >= 500
+    assert len(set(texts)) == len(texts) >= 2000
     assert len({e.id for e in seed}) == len(seed)
     assert all(e.themes and e.sentiment for e in seed)
 
 
 def test_every_theme_and_sentiment_is_well_represented(seed, project_config):
     themes = Counter(t for e in seed for t in e.themes)
-    assert {t: themes[t] for t in project_config.taxonomy.theme_ids if themes[t] < 40} == {}
+    assert {t: themes[t] for t in project_config.taxonomy.theme_ids if themes[t] < 150} == {}
     sentiments = Counter(e.sentiment for e in seed)
-    assert {s: n for s, n in sentiments.items() if n < 80} == {}
+    assert {s: n for s, n in sentiments.items() if n < 400} == {}
     assert set(sentiments) == {"negative", "neutral", "positive"}
 
 
