@@ -20,11 +20,16 @@ def save(root: Path, raw: bytes) -> str:
     """Store `raw` (once) and return its sha256."""
     sha = hashlib.sha256(raw).hexdigest()
     path = evidence_path(root, sha)
-    if not path.exists():
+    if path.exists():
+        return sha
+    data = gzip.compress(raw, compresslevel=6, mtime=0)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+    except FileNotFoundError:  # the first page under this prefix
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(gzip.compress(raw, compresslevel=6, mtime=0))
-        tmp.replace(path)  # atomic: a reader sees the whole file or none
+        tmp.write_bytes(data)
+    tmp.replace(path)  # atomic: a reader sees the whole file or none
     return sha
 
 

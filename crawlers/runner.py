@@ -32,8 +32,9 @@ SPIDERS = {
 
 
 def source_figures(stats: dict[str, Any]) -> dict[str, Any]:
-    """One source's figures from its Scrapy stats, and its status: "failed" when the crawl
-    stopped early or fetched nothing, "errors" when requests failed, else "ok"."""
+    """One source's figures from its Scrapy stats, and its status: "interrupted" when a
+    SIGTERM or Ctrl-C stopped it (Scrapy's finish reason "shutdown"), "failed" when it stopped
+    early otherwise or fetched nothing, "errors" when requests failed, else "ok"."""
 
     def n(key: str) -> int:
         return int(stats.get(key, 0) or 0)
@@ -41,8 +42,13 @@ def source_figures(stats: dict[str, Any]) -> dict[str, Any]:
     errors = sum(int(v or 0) for k, v in stats.items() if k.startswith("yuqing/errors/"))
     errors += n("log_count/ERROR")
     pages = n("response_received_count")
-    finished = stats.get("finish_reason") == "finished"
-    status = "failed" if not finished or not pages else "errors" if errors else "ok"
+    reason = stats.get("finish_reason")
+    if reason == "shutdown":
+        status = "interrupted"
+    elif reason != "finished" or not pages:
+        status = "failed"
+    else:
+        status = "errors" if errors else "ok"
     return {
         "pages": pages,
         "posts": n("yuqing/posts"),
@@ -57,7 +63,7 @@ def source_figures(stats: dict[str, Any]) -> dict[str, Any]:
         },
         "errors": errors,
         "status": status,
-        "finish_reason": stats.get("finish_reason"),
+        "finish_reason": reason,
     }
 
 

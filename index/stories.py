@@ -40,6 +40,10 @@ SCHEMA = (
 )
 
 
+# The permutations are drawn once from the seed, not again for every post's MinHash.
+_SCHEME = MinHash(num_perm=NUM_PERM, seed=_SEED)
+
+
 def shingles(text: str) -> set[bytes]:
     flat = _NOT_WORD.sub("", text.lower())
     return {flat[i : i + SHINGLE].encode("utf-8") for i in range(len(flat) - SHINGLE + 1)}
@@ -50,7 +54,7 @@ def signature(text: str) -> np.ndarray | None:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    m = MinHash(seed=_SEED, permutations=_SCHEME.permutations, scheme=_SCHEME.scheme)
     m.update_batch(list(grams))
     return m.hashvalues.astype(np.uint64)
 

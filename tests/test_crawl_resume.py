@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from index.base import SearchQuery
+from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
 from tests.cli import command, environment, yuqing
 from tests.demo_fixtures import point_at, served_demo
@@ -81,6 +82,48 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(site, config_dir, tmp_p
     got, want = _contents(killed, segmenter), _contents(whole, segmenter)
     assert len(want) == len(corpus.posts)
     assert got == want
+
+
+def test_terminated_crawl_records_its_runs_and_indexes_what_it_found(
+    site, config_dir, tmp_path, segmenter
+):
+    """SIGTERM (as a service manager sends; Ctrl-C is handled alike) stops the crawl cleanly:
+    each source gets its `crawl_run` record, the stopped ones `interrupted`, and every post
+    the crawl found is indexed."""
+    corpus, _, base_url = site
+    point_at(config_dir, base_url)
+    data_dir = tmp_path / "data"
+    proc = subprocess.Popen(
+        command(config_dir, data_dir, "crawl"),
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while _spooled_lines(data_dir) < 60 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the crawl ended before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+
+    runs = {
+        run["source"]: run for run in SqliteRecords(data_dir / "yuqing.sqlite3").list("crawl_run")
+    }
+    assert set(runs) == {"demo-forum", "demo-news", "demo-leader-board", "demo-complaints"}
+    stopped = [run for run in runs.values() if run["status"] == "interrupted"]
+    assert stopped and all(run["finish_reason"] == "shutdown" for run in stopped)
+    assert all(run["finished_at"] >= run["started_at"] for run in runs.values())
+    assert f"{stopped[0]['source']}: interrupted" in stdout
+    posts = sum(run["posts"] for run in runs.values())
+    assert 60 <= posts < len(corpus.posts)
+    store = SqliteStore(data_dir / "yuqing.sqlite3", segmenter)
+    try:
+        assert store.count() == posts
+    finally:
+        store.close()
+    assert not list((data_dir / "inbox").glob("*"))
 
 
 def _new_message(corpus, now: datetime):

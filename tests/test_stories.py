@@ -80,3 +80,18 @@ def test_index_time_assignment_is_filterable(tmp_path, project_config, segmenter
         assert [(b.key, b.count) for b in store.top(None, "story_id", 1)] == [(a.id, 2)]
     finally:
         store.close()
+
+
+def test_signatures_are_those_of_a_fresh_minhash_per_post():
+    """The permutations drawn once give every post the values a MinHash built for it alone
+    gives, so fingerprints stored by earlier versions still match new posts."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from index.stories import _SEED, NUM_PERM, shingles, signature
+
+    for text in (ORIGINAL, REPOST, UNRELATED, NEWS):
+        fresh = MinHash(num_perm=NUM_PERM, seed=_SEED)
+        fresh.update_batch(list(shingles(text)))
+        assert np.array_equal(signature(text), fresh.hashvalues.astype(np.uint64))
+    assert signature("太短") is None

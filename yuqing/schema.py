@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -39,6 +40,11 @@ def _tracking(name: str, params: Iterable[str]) -> bool:
 def canonical_url(url: str, tracking: Iterable[str] = TRACKING_PARAMS) -> str:
     """The URL that identifies a page: no tracking parameters, sorted query, no fragment,
     normalised escapes."""
+    return _canonical_url(url, tuple(tracking))
+
+
+@lru_cache(maxsize=4096)  # a crawl asks for each link's several times (list, dedup, post id)
+def _canonical_url(url: str, tracking: tuple[str, ...]) -> str:
     parts = urlsplit(url.strip())
     # The raw pieces are kept as they are, so GBK-escaped values survive.
     pieces = [p for p in parts.query.split("&") if p]

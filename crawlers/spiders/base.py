@@ -94,12 +94,14 @@ class SourceSpider(scrapy.Spider):
         Without incremental crawling (or `--full`), every link, and page on. Otherwise only
         links to posts not captured yet (known ones are revisited by `recheck_requests`), and
         page on unless every post of the page is known and older than the source's mark."""
-        urls = list(dict.fromkeys(self.canonical(u) for u in urls))
+        tracking = self.tracking
+        urls = list(dict.fromkeys(canonical_url(u, tracking) for u in urls))
         state = self.state
         if not self.incremental or state is None:
             return urls, True
-        known = state.known(post_id(u, self.tracking) for u in urls)
-        fresh = [u for u in urls if post_id(u, self.tracking) not in known]
+        ids = {u: post_id(u, tracking) for u in urls}
+        known = state.known(ids.values())
+        fresh = [u for u in urls if ids[u] not in known]
         mark = state.high_water(self.name)
         stop = (
             bool(urls)
