@@ -164,6 +164,15 @@ def fine_words(text: str, segmenter: Segmenter) -> str:
     return " ".join(w for tok in tokens for w in _WORD.findall(tok))
 
 
+def index_and_fine_words(text: str, segmenter: Segmenter) -> tuple[str, str]:
+    """`index_words` and `fine_words` of a text, segmenting it once where that gives both."""
+    seg, fine = segmenter.segmented_and_search(text)
+    return (
+        " ".join(w for tok in seg.split() for w in _WORD.findall(tok)),
+        " ".join(w for tok in fine for w in _WORD.findall(tok)),
+    )
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -198,8 +207,7 @@ def to_document(post: Post, segmenter: Segmenter) -> dict[str, Any]:
     Annotations are not part of it: they are written by `annotate` alone, so an upsert of the
     crawled post never overwrites them."""
     doc = post.model_dump(mode="json", exclude={"annotations"})
-    doc["seg"] = index_words(post.full_text(), segmenter)
-    doc["seg_fine"] = fine_words(post.full_text(), segmenter)
+    doc["seg"], doc["seg_fine"] = index_and_fine_words(post.full_text(), segmenter)
     doc["date"] = post_date(post).isoformat()
     doc["day"] = post_day(post)
     doc["themes"] = list(post.themes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import jieba
@@ -32,23 +32,41 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         """Words of `text`, without whitespace and punctuation-only tokens."""
-        return [
-            t
-            for t in (w.strip() for w in self._tokenizer.cut(text or ""))
-            if t and not _PUNCT.match(t)
-        ]
+        return _words(self._tokenizer.cut(text or ""))
 
     def cut_for_search(self, text: str) -> list[str]:
         """Words plus the dictionary words inside long ones (拖欠工资 → 拖欠, 工资, 拖欠工资)."""
-        return [
-            t
-            for t in (w.strip() for w in self._tokenizer.cut_for_search(text or ""))
-            if t and not _PUNCT.match(t)
-        ]
+        return _words(self._tokenizer.cut_for_search(text or ""))
 
     def segmented(self, text: str) -> str:
         """`text` as space-separated lowercase words: what the stores index and query."""
         return " ".join(t.lower() for t in self.cut(_SPACE.sub(" ", text or "")))
+
+    def segmented_and_search(self, text: str) -> tuple[str, list[str]]:
+        """`segmented(text)` and `cut_for_search` of its lowercase spaced text, from one jieba
+        pass when lowercasing changes nothing (most Chinese text), else from two."""
+        spaced = _SPACE.sub(" ", text or "")
+        lower = spaced.lower()
+        if lower != spaced:
+            return self.segmented(text), self.cut_for_search(lower)
+        raw = list(self._tokenizer.cut(spaced))
+        return " ".join(_words(raw)), _words(self._search_words(raw))
+
+    def _search_words(self, words: list[str]) -> Iterator[str]:
+        """jieba's `cut_for_search` on words `cut` already found: the dictionary's 2- and
+        3-character words inside each long word, then the word."""
+        freq = self._tokenizer.FREQ
+        for w in words:
+            if len(w) > 2:
+                yield from (w[i : i + 2] for i in range(len(w) - 1) if freq.get(w[i : i + 2]))
+            if len(w) > 3:
+                yield from (w[i : i + 3] for i in range(len(w) - 2) if freq.get(w[i : i + 3]))
+            yield w
+
+
+def _words(tokens: Iterable[str]) -> list[str]:
+    """The tokens without whitespace and punctuation-only ones."""
+    return [t for t in (w.strip() for w in tokens) if t and not _PUNCT.match(t)]
 
 
 @lru_cache(maxsize=4)
