@@ -51,6 +51,8 @@ NEUTRAL_CUES = (
     "有人知道", "谁知道", "有知道的", "知道的说", "有懂的", "懂的说", "有没有懂", "有经历过",
     "怎么申请", "去哪", "在哪里", "哪个部门", "怎么办理", "如何办理", "需要哪些", "需要什么",
     "要准备", "什么材料", "流程", "能申请吗", "怎么领", "怎么算", "有没有准信",
+    # suggestions
+    "建议",
     # notices and news
     "本报讯", "记者", "近日", "日前", "获悉", "据了解", "据悉", "通报", "召开", "举办", "举行",
     "开展", "启动", "出台", "印发", "公告", "报名", "科普",
@@ -72,12 +74,18 @@ _ADDRESS = re.compile(
 _ASKING = re.compile(
     r"(有没有|有无|能不能|能否|可不可以|可以吗|会不会|是不是|还有没有|算不算|行不行|如何|"
     r"多少|哪|什么时候|啥时候|几时|谁知道|没)[^，,。！!？?\n]{0,6}[？?]"
+    r"|(能|可以|还有|有|要|会|是|出了|发了|定了)[^，,。！!？?\n不没]{0,10}吗[？?]"
 )
 # A grievance reported as settled (工资终于补发了, 认定下来了): the post is about a resolution.
 _RESOLVED = re.compile(
     r"(终于|总算|已经|已|今天|全部|都)[^，,。！!？?\n不没未]{0,8}"
     r"(发|补|结|到账|到卡|打到|批|办|解决|落实|兑现|恢复|修好|装|换|转正|考上|考进|下来|认定)"
     r"[^，,。！!？?\n不没未]{0,4}了"
+)
+# 好 alone is too common to be praise, but 明显好了, 改得好, 比以前好 are (not after 不/没).
+_PRAISE_FORMS = re.compile(
+    r"(?<![不没])(明显|确实|真的|真|挺|很|特别|越来越|比以前|比原来|改得|做得|办得|干得|安排得|"
+    r"搞得|这个)好(?!不好|吗|嘛)"
 )
 RESOLUTION_WEIGHT = 1.5  # a settled grievance counts as this much praise
 # A second or third theme needs this share of the first one's weight, or one unambiguous cue.
@@ -258,6 +266,10 @@ class LexiconClassifier:
                     value *= courtesy
                 score += value
                 cues.append(f"{label}({value:+.1f})")
+        praise = _PRAISE_FORMS.search(text)
+        if praise and not irony:
+            score += RESOLUTION_WEIGHT * courtesy
+            cues.append(f"{praise.group(0)}(+{RESOLUTION_WEIGHT * courtesy:.1f})")
         resolved = _RESOLVED.search(text)
         if resolved:
             score += RESOLUTION_WEIGHT

@@ -204,3 +204,19 @@ def test_a_settled_grievance_reads_as_a_resolution(classifier):
     assert not any(c.startswith("grievance") for c in r.cues["sentiment"])
     r = one(classifier, "说了半年，劳务费还是没结")
     assert r.sentiment == "negative"
+
+
+def test_yes_no_questions_and_suggestions_are_neutral(classifier):
+    for text in ("退休以后企业年金还能一次性领取吗？", "建议把取暖费的发放时间在班组里公示一下"):
+        r = one(classifier, text)
+        assert (r.themes, r.sentiment) == (["welfare"], "neutral"), text
+    r = one(classifier, "取暖费拖了两年了，退休了就不是职工了吗？")  # rhetorical: not asking
+    assert r.sentiment == "negative"
+
+
+def test_praise_spelled_with_plain_hao(classifier):
+    r = one(classifier, "食堂换了承包以后，伙食明显好了")
+    assert (r.themes, r.sentiment) == (["welfare"], "positive")
+    assert "明显好(+1.5)" in r.cues["sentiment"]
+    r = one(classifier, "食堂换了承包以后，伙食也没明显好转，还是不好")
+    assert r.sentiment != "positive"
