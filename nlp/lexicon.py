@@ -87,6 +87,7 @@ _PRAISE_FORMS = re.compile(
     r"(?<![不没])(明显|确实|真的|真|挺|很|特别|越来越|比以前|比原来|改得|做得|办得|干得|安排得|"
     r"搞得|这个)好(?!不好|吗|嘛)"
 )
+PRAISE_FORM_WEIGHT = 1.5
 RESOLUTION_WEIGHT = 1.5  # a settled grievance counts as this much praise
 # A second or third theme needs this share of the first one's weight, or one unambiguous cue.
 SECONDARY_RATIO = 0.5
@@ -268,8 +269,8 @@ class LexiconClassifier:
                 cues.append(f"{label}({value:+.1f})")
         praise = _PRAISE_FORMS.search(text)
         if praise and not irony:
-            score += RESOLUTION_WEIGHT * courtesy
-            cues.append(f"{praise.group(0)}(+{RESOLUTION_WEIGHT * courtesy:.1f})")
+            score += PRAISE_FORM_WEIGHT * courtesy
+            cues.append(f"{praise.group(0)}(+{PRAISE_FORM_WEIGHT * courtesy:.1f})")
         resolved = _RESOLVED.search(text)
         if resolved:
             score += RESOLUTION_WEIGHT
