@@ -2,10 +2,13 @@
 
 Themes: a theme's cues are its keywords (found anywhere in the text) and, where the taxonomy
 has them, its regex `patterns`. Where two cues overlap, the longer one wins (安全生产奖 hides
-安全生产). The weights of the cues found are added up; a theme whose sum reaches
-`theme_threshold` is tagged, strongest first, at most `max_themes`. The fallback theme's own
-keywords mark posts that are not grievances (chit-chat, ads, other companies): when they
-outweigh every other theme, the post is the fallback alone.
+安全生产). Whom a letter addresses (尊敬的书记, 恳请领导) is left out: it is not what the letter
+is about. The weights of the cues found are added up; a theme whose sum reaches
+`theme_threshold` is tagged, strongest first, at most `max_themes`; a second or third theme must
+also weigh half the first or have one unambiguous cue (weight 3), so that words in passing do
+not add themes. The fallback theme's own keywords mark posts that are not grievances
+(chit-chat, ads, other companies): when they outweigh every other theme, the post is the
+fallback alone.
 
 Sentiment is scored clause by clause over jieba tokens. A sentiment word is flipped by a
 negation just before it, scaled by a degree word (非常, 太 …), and ignored after a wish or
@@ -14,10 +17,13 @@ what came before it. Praise in short scare quotes (“好”领导) or next to a
 counts against, and so does praise in a clause that ends as a question (这公平吗). A negated
 complaint word counts for nothing (不是不发 is no praise); thanks in a formal letter (尊敬的…此致)
 are mostly courtesy. Entries without letters (emoji, ？？) are found in the raw text.
+A grievance reported as settled (工资今天全部发了, 终于批下来了) counts as praise ("resolved:").
 Complaints are often plain statements of fact, so a post that raises a grievance and is not
-clearly positive leans negative by `grievance_prior`, unless it reads as an inquiry, a notice or
-news (`neutral_cues`), whose score is damped towards neutral instead. Every tag carries the cues
-that caused it: theme → the words and patterns found; "sentiment" → signed cue strings.
+clearly positive leans negative by `grievance_prior`, unless it reports a resolution or reads as
+an inquiry, a notice or news (`neutral_cues`, or a question that asks for information — 有没有,
+什么时候…？ — with no clear complaint), whose score is damped towards neutral instead. Every tag
+carries the cues that caused it: theme → the words and patterns found; "sentiment" → signed
+cue strings.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ NEUTRAL_CUES = (
     "有人知道", "谁知道", "有知道的", "知道的说", "有懂的", "懂的说", "有没有懂", "有经历过",
     "怎么申请", "去哪", "在哪里", "哪个部门", "怎么办理", "如何办理", "需要哪些", "需要什么",
     "要准备", "什么材料", "流程", "能申请吗", "怎么领", "怎么算", "有没有准信",
+    # suggestions
+    "建议",
     # notices and news
     "本报讯", "记者", "近日", "日前", "获悉", "据了解", "据悉", "通报", "召开", "举办", "举行",
     "开展", "启动", "出台", "印发", "公告", "报名", "科普",
@@ -54,6 +62,36 @@ COURTESY = ("尊敬的", "此致", "敬礼", "百忙之中")  # a formal letter:
 GRIEVANCE_PRIOR = 1.0  # how far a post that raises a grievance leans negative
 NEUTRAL_DAMP = 0.5  # the score of an inquiry or notice is scaled by this
 COURTESY_DAMP = 0.3  # praise in a formal letter is scaled by this
+
+# Who a letter is addressed to (尊敬的领导, 请领导…) is not what it complains about: these spans
+# are left out of theme matching.
+_ADDRESS = re.compile(
+    r"(尊敬的|敬爱的|亲爱的)[^，,：:。！!\n]{0,12}"
+    r"|(恳请|请求|请|希望|麻烦|感谢|谢谢)(各位|有关|相关|上级|集团|公司)?(领导|书记|部门)"
+    r"|(领导|书记|主任)(您好|你好)"
+)
+# A question that asks for information (有没有…？ 能不能…吗？ 什么时候发？): an inquiry.
+_ASKING = re.compile(
+    r"(有没有|有无|能不能|能否|可不可以|可以吗|会不会|是不是|还有没有|算不算|行不行|如何|"
+    r"多少|哪|什么时候|啥时候|几时|谁知道|没)[^，,。！!？?\n]{0,6}[？?]"
+    r"|(能|可以|还有|有|要|会|是|出了|发了|定了)[^，,。！!？?\n不没]{0,10}吗[？?]"
+)
+# A grievance reported as settled (工资终于补发了, 认定下来了): the post is about a resolution.
+_RESOLVED = re.compile(
+    r"(终于|总算|已经|已|今天|全部|都)[^，,。！!？?\n不没未]{0,8}"
+    r"(发|补|结|到账|到卡|打到|批|办|解决|落实|兑现|恢复|修好|装|换|转正|考上|考进|下来|认定)"
+    r"[^，,。！!？?\n不没未]{0,4}了"
+)
+# 好 alone is too common to be praise, but 明显好了, 改得好, 比以前好 are (not after 不/没).
+_PRAISE_FORMS = re.compile(
+    r"(?<![不没])(明显|确实|真的|真|挺|很|特别|越来越|比以前|比原来|改得|做得|办得|干得|安排得|"
+    r"搞得|这个)好(?!不好|吗|嘛)"
+)
+PRAISE_FORM_WEIGHT = 1.5
+RESOLUTION_WEIGHT = 1.5  # a settled grievance counts as this much praise
+# A second or third theme needs this share of the first one's weight, or one unambiguous cue.
+SECONDARY_RATIO = 0.5
+UNAMBIGUOUS = 3.0
 
 _CLAUSE = re.compile(r"[，,。！!？?；;：:\n…～~]+")
 _PLAIN_PRAISE = "好"
@@ -112,9 +150,9 @@ class LexiconClassifier:
         return [self._one(t) for t in texts]
 
     def _one(self, text: str) -> Classification:
-        themes, cues = self._themes(text)
-        grievance = themes != [self.taxonomy.fallback]
-        score, sentiment_cues = self._sentiment(text, grievance)
+        found = self._theme_cues(text)
+        themes = self._decide(found)
+        score, sentiment_cues = self._sentiment(text, themes != [self.taxonomy.fallback])
         threshold = self.taxonomy.sentiment.threshold
         if score <= -threshold:
             sentiment = "negative"
@@ -122,6 +160,7 @@ class LexiconClassifier:
             sentiment = "positive"
         else:
             sentiment = "neutral"
+        cues = {t: sorted(found[t], key=lambda k: (-found[t][k], k)) for t in themes if t in found}
         if sentiment_cues:
             cues["sentiment"] = sentiment_cues
         return Classification(
@@ -150,15 +189,23 @@ class LexiconClassifier:
                 kept.append((start, end, word))
         return kept
 
-    def _themes(self, text: str) -> tuple[list[str], dict[str, list[str]]]:
+    def _theme_cues(self, text: str) -> dict[str, dict[str, float]]:
+        """theme → {cue: weight} for every cue found, leaving out whom a letter addresses."""
+        text = _ADDRESS.sub(lambda m: " " * len(m.group(0)), text)
         found: dict[str, dict[str, float]] = {}
         for _, _, word in self._matches(text):
             for theme_id, weight in self._keywords[word]:
                 found.setdefault(theme_id, {})[word] = weight
         for theme_id, pattern, weight in self._patterns:
             match = pattern.search(text)
-            if match:
-                found.setdefault(theme_id, {})[match.group(0)] = weight
+            if match:  # a pattern that matches a keyword exactly does not lower its weight
+                cues = found.setdefault(theme_id, {})
+                cues[match.group(0)] = max(weight, cues.get(match.group(0), 0.0))
+        return found
+
+    def _decide(self, found: dict[str, dict[str, float]]) -> list[str]:
+        """The strongest themes over the threshold; a second or third one must also weigh a
+        share of the first; the fallback alone when its own cues weigh as much as any theme."""
         fallback = self.taxonomy.fallback
         totals = {t: sum(cues.values()) for t, cues in found.items()}
         tagged = sorted(
@@ -167,11 +214,16 @@ class LexiconClassifier:
         )
         themes = [t for t in tagged if t != fallback]
         if fallback in tagged and (not themes or totals[fallback] >= totals[themes[0]]):
-            themes = [fallback]  # not a grievance: chit-chat, an ad, another company
-        themes = themes[: self.taxonomy.max_themes]
+            return [fallback]  # not a grievance: chit-chat, an ad, another company
         if not themes:
-            return [fallback], {}
-        return themes, {t: sorted(found[t], key=lambda k: (-found[t][k], k)) for t in themes}
+            return [fallback]
+        top = totals[themes[0]]
+        themes = [
+            t
+            for t in themes
+            if totals[t] >= SECONDARY_RATIO * top or max(found[t].values()) >= UNAMBIGUOUS
+        ]
+        return themes[: self.taxonomy.max_themes]
 
     # --- sentiment ---------------------------------------------------------------------
 
@@ -215,6 +267,14 @@ class LexiconClassifier:
                     value *= courtesy
                 score += value
                 cues.append(f"{label}({value:+.1f})")
+        praise = _PRAISE_FORMS.search(text)
+        if praise and not irony:
+            score += PRAISE_FORM_WEIGHT * courtesy
+            cues.append(f"{praise.group(0)}(+{PRAISE_FORM_WEIGHT * courtesy:.1f})")
+        resolved = _RESOLVED.search(text)
+        if resolved:
+            score += RESOLUTION_WEIGHT
+            cues.append(f"resolved:{resolved.group(0)}(+{RESOLUTION_WEIGHT})")
         for symbol, polarity in self._symbols.items():
             if symbol in text:
                 score += polarity
@@ -241,11 +301,15 @@ class LexiconClassifier:
     ) -> tuple[float, list[str]]:
         """Damp an inquiry or notice towards neutral; lean a plain grievance negative."""
         neutral = next((c for c in self._neutral if c in text), None)
+        if neutral is None and score > -self.taxonomy.sentiment.threshold:
+            asking = _ASKING.search(text)  # a question with no clear complaint: an inquiry
+            neutral = asking.group(0) if asking else None
         if neutral:
             if score or grievance:
                 cues.append(f"{neutral}(×{NEUTRAL_DAMP})")
             return score * NEUTRAL_DAMP, cues
-        if grievance and self._prior and score < self.taxonomy.sentiment.threshold:
+        resolved = any(c.startswith("resolved:") for c in cues)
+        if grievance and self._prior and score < self.taxonomy.sentiment.threshold and not resolved:
             cues.append(f"grievance({-self._prior:+.1f})")
             return score - self._prior, cues
         return score, cues

@@ -170,3 +170,53 @@ def test_theme_patterns_and_sentiment_options(project_config, segmenter):
     assert r.cues["cadre_conduct"][0] == "提了几次意见，下个月就被调到"
     assert one(clf, "打听一下取暖费什么时候发").sentiment == "neutral"
     assert one(clf, "请问取暖费什么时候发").sentiment == "neutral"  # prior 0: nothing leans
+
+
+# --- decision rules ----------------------------------------------------------------------
+
+
+def test_whom_a_letter_addresses_is_not_its_theme(classifier):
+    r = one(classifier, "尊敬的集团书记：我们车间的高温津贴今年还没发放，恳请领导过问")
+    assert r.themes == ["welfare"]
+    assert "cadre_conduct" not in r.cues
+
+
+def test_a_weak_second_theme_is_dropped_but_an_unambiguous_one_stays(classifier):
+    r = one(classifier, "工伤认定拖了一年，住院的医疗费还是自己垫的，队里的班车和宿舍也不管了")
+    assert r.themes == ["injury_illness"]  # 班车 and 宿舍 weigh far less than the injury
+    r = one(classifier, "工伤认定拖了一年，医疗费自己垫的，公积金也断缴了")
+    assert set(r.themes) == {"injury_illness", "welfare"}  # 断缴, 公积金: unambiguous
+
+
+def test_a_question_without_complaint_is_an_inquiry(classifier):
+    r = one(classifier, "今年的防暑降温费什么时候发？")
+    assert (r.themes, r.sentiment) == (["welfare"], "neutral")
+    assert any(c.endswith("(×0.5)") for c in r.cues["sentiment"])
+    # a question that complains stays negative
+    r = one(classifier, "取暖费拖了三年，到底有没有人管？太寒心了")
+    assert r.sentiment == "negative"
+
+
+def test_a_settled_grievance_reads_as_a_resolution(classifier):
+    r = one(classifier, "欠了三个月的工资今天全部发了")
+    assert (r.themes, r.sentiment) == (["wages"], "positive")
+    assert any(c.startswith("resolved:") for c in r.cues["sentiment"])
+    assert not any(c.startswith("grievance") for c in r.cues["sentiment"])
+    r = one(classifier, "说了半年，劳务费还是没结")
+    assert r.sentiment == "negative"
+
+
+def test_yes_no_questions_and_suggestions_are_neutral(classifier):
+    for text in ("退休以后企业年金还能一次性领取吗？", "建议把取暖费的发放时间在班组里公示一下"):
+        r = one(classifier, text)
+        assert (r.themes, r.sentiment) == (["welfare"], "neutral"), text
+    r = one(classifier, "取暖费拖了两年了，退休了就不是职工了吗？")  # rhetorical: not asking
+    assert r.sentiment == "negative"
+
+
+def test_praise_spelled_with_plain_hao(classifier):
+    r = one(classifier, "食堂换了承包以后，伙食明显好了")
+    assert (r.themes, r.sentiment) == (["welfare"], "positive")
+    assert "明显好(+1.5)" in r.cues["sentiment"]
+    r = one(classifier, "食堂换了承包以后，伙食也没明显好转，还是不好")
+    assert r.sentiment != "positive"
