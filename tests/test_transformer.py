@@ -184,6 +184,10 @@ def test_config_checks_and_factory(tmp_path, project_config, trained):
         TrainConfig(out_dir=tmp_path, base=str(trained[0] / "encoder"), epochs=0)
     assert TrainConfig(out_dir=tmp_path, base=str(trained[0] / "encoder")).prefix == ""
     assert TrainConfig(out_dir=tmp_path).prefix == "query: "
+    # e5-small keeps its lowest 6 layers unless told otherwise; another base keeps all of them.
+    assert TrainConfig(out_dir=tmp_path).keep_layers == 6
+    assert TrainConfig(out_dir=tmp_path, keep_layers=12).keep_layers == 12
+    assert TrainConfig(out_dir=tmp_path, base=str(trained[0] / "encoder")).keep_layers is None
     clf = build_classifier("transformer", project_config.taxonomy, trained[0], threads=1)
     assert isinstance(clf, TransformerClassifier)
     with pytest.raises(ValueError, match="holds a transformer model, not a linear one"):
@@ -207,3 +211,53 @@ def test_keep_layers_saves_a_shallower_encoder_that_reloads(
         train_transformer(
             examples, project_config.taxonomy, config_for(tmp_path, tiny_base, keep_layers=3)
         )
+
+
+MIXED = [
+    "工资拖欠了三个月，工伤认定也一直没人管",
+    "欠薪的事没解决，子女招工名额也取消了",
+    "退休待遇和医保报销都出了问题，还有拖欠工资",
+]
+
+
+def test_lexicon_assist_adds_the_lexicon_themes_the_model_allows(trained, project_config):
+    from nlp.assist import LexiconAssisted
+
+    out, _, _ = trained
+    model = TransformerClassifier.load(out, precision="fp32")
+    lexicon = build_classifier("lexicon", project_config.taxonomy)
+    alone, hints = model.classify(MIXED), lexicon.classify(MIXED)
+    gained = 0
+    for result, own, hint in zip(
+        LexiconAssisted(model, lexicon, floor=0.0).classify(MIXED), alone, hints, strict=True
+    ):
+        assert result.classifier == "transformer+lexicon"
+        assert result.sentiment == own.sentiment
+        wanted = [t for t in own.themes if t != "other"] + [
+            t for t in hint.themes if t != "other" and t not in own.themes
+        ]
+        assert result.themes == (wanted[:3] or own.themes)
+        for theme in set(result.themes) - set(own.themes):
+            gained += 1
+            assert result.cues[theme][-1].startswith("p=")
+            assert result.cues[theme][:-1] == hint.cues[theme]  # the lexicon's reasons
+    assert gained >= 2
+    # A floor the model never reaches adds nothing: the lexicon cannot add what the model rules out.
+    strict = LexiconAssisted(model, lexicon, floor=1.0).classify(MIXED)
+    assert [r.themes for r in strict] == [r.themes for r in alone]
+    with pytest.raises(ValueError, match="floor"):
+        LexiconAssisted(model, lexicon, floor=1.5)
+
+
+def test_classifier_for_assists_the_transformer_unless_switched_off(trained, project_config):
+    from nlp.assist import LexiconAssisted
+    from yuqing.services import classifier_for
+
+    out, _, _ = trained
+    assisted = classifier_for(project_config, out)
+    assert isinstance(assisted.inner, LexiconAssisted)
+    off = project_config.settings.classifier.model_copy(update={"lexicon_assist": False})
+    settings = project_config.settings.model_copy(update={"classifier": off})
+    plain = classifier_for(dataclasses.replace(project_config, settings=settings), out)
+    assert isinstance(plain.inner, TransformerClassifier)
+    assert plain.classify(MIXED)[0].classifier == "transformer"

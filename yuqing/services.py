@@ -40,6 +40,11 @@ def classifier_for(config: Config, model_dir: Path | None = None) -> Classifier:
     inner = build_classifier(
         kind, config.taxonomy, model_dir, segmenter=segmenter_for(config), **options
     )
+    if kind == "transformer" and settings.lexicon_assist:
+        from nlp.assist import LexiconAssisted
+
+        lexicon = build_classifier("lexicon", config.taxonomy, segmenter=segmenter_for(config))
+        inner = LexiconAssisted(inner, lexicon)
     return NormalizingClassifier(inner, normalizer_for(config).normalize)
 
 

@@ -108,6 +108,8 @@ class ClassifierSettings(_Strict):
     model_dir: Path | None = None
     batch_size: int = Field(64, ge=1, le=4096)
     precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
+    # transformer only: add the themes the lexicon finds that the model does not rule out
+    lexicon_assist: bool = True
 
     @model_validator(mode="after")
     def _trained_needs_model(self) -> ClassifierSettings:

@@ -96,6 +96,12 @@ def classify(state: CliState, texts: tuple[str, ...], model: Path | None, as_jso
     default=None,
     help="Keep only the lowest N encoder layers (transformer): faster, a little less accurate.",
 )
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Encoder learning rate (transformer; default 2e-4, tuned for e5-small).",
+)
 @pass_state
 def train(
     state: CliState,
@@ -106,6 +112,7 @@ def train(
     seed: int,
     epochs: int | None,
     layers: int | None,
+    lr: float | None,
 ) -> None:
     """Train a classifier on labelled posts and save it with its label maps and model card."""
     from nlp.factory import train as train_model
@@ -129,6 +136,8 @@ def train(
             options["epochs"] = epochs
         if layers:
             options["keep_layers"] = layers
+        if lr:
+            options["lr"] = lr
     try:
         _, metrics = train_model(kind, examples, config.taxonomy, out, seed=seed, **options)
     except (ValueError, FileNotFoundError) as e:
