@@ -24,6 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nlp.assist import LexiconAssisted  # noqa: E402
 from nlp.base import Classifier, NormalizingClassifier  # noqa: E402
 from nlp.factory import TRAINED_KINDS, build_classifier  # noqa: E402
 from nlp.labels import LabelledExample, read_labelled  # noqa: E402
@@ -39,7 +40,7 @@ DATASETS = {
 BATCH = 64
 COLUMNS = (  # key, heading, format
     ("dataset", "dataset", "{:<8}"),
-    ("classifier", "classifier", "{:<18}"),
+    ("classifier", "classifier", "{:<24}"),
     ("n", "n", "{:>5}"),
     ("theme_micro_f1", "theme µF1", "{:>9.3f}"),
     ("theme_macro_f1", "theme MF1", "{:>9.3f}"),
@@ -60,6 +61,13 @@ def classifiers(
         inner = build_classifier(kind, config.taxonomy, model, segmenter=segmenter_for(config))
         clf = NormalizingClassifier(inner, normalizer_for(config).normalize) if normalize else inner
         built[kind if model is None else f"{kind}:{model.name}"] = clf
+        if kind == "transformer":  # also as served by default, with the lexicon's assist
+            lexicon = build_classifier("lexicon", config.taxonomy, segmenter=segmenter_for(config))
+            assisted = LexiconAssisted(inner, lexicon)
+            clf = NormalizingClassifier(assisted, normalizer_for(config).normalize)
+            built[f"{kind}+lex:{model.name}" if model else f"{kind}+lex"] = (
+                clf if normalize else assisted
+            )
     return built
 
 
