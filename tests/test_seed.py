@@ -37,7 +37,10 @@ def test_themes_per_post_and_other_alone(seed, project_config):
 
 
 def test_lengths_and_platforms(seed):
-    assert all(10 <= len(e.text) <= 300 for e in seed)
+    # One-liners (三個月沒發工資了, 7 characters) are how many grievances are posted: the corpus
+    # has a couple of hundred short posts, and none empty or too long to read as one post.
+    assert all(5 <= len(e.text) <= 300 for e in seed)
+    assert sum(len(e.text) <= 25 for e in seed) >= 200
     assert {e.platform for e in seed} == {
         "forum",
         "tieba",
