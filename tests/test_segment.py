@@ -22,3 +22,23 @@ def test_one_pass_equals_index_words_and_fine_words(segmenter):
         assert (seg, fine) == (index_words(text, segmenter), fine_words(text, segmenter)), text
         split += len(fine.split()) > len(seg.split())
     assert split > len(texts) // 2  # most texts have long words split for search: not trivial
+
+
+def test_cut_pieces_equals_cutting_each_piece_on_its_own(segmenter):
+    import re
+
+    import pytest
+
+    from nlp.lexicon import CLAUSE_MARKS
+
+    split = re.compile(f"[{CLAUSE_MARKS}]+")
+    texts = [f"{p.title}\n{p.text}" for p in demosite.generate(7).posts] + list(MIXED)
+    texts += ["行吧，聊胜于无～～工资呢？！\r\n下个月…再说", "，。！", "一句话没有标点"]
+    pieces = 0
+    for text in texts:
+        expected = [w for w in (segmenter.cut(p) for p in split.split(text)) if w]
+        assert segmenter.cut_pieces(text, CLAUSE_MARKS) == expected, text
+        pieces += len(expected) > 1
+    assert pieces > len(texts) // 2  # most texts have several clauses: not trivial
+    with pytest.raises(ValueError, match="separators"):
+        segmenter.cut_pieces("工资.没发", ".")  # jieba keeps '.' inside words (3.5万)
