@@ -44,13 +44,14 @@ class Segmenter:
         stops = set(separators)
         pieces: list[list[str]] = []
         words: list[str] = []
+        punct = _PUNCT.match
         for token in self._tokenizer.cut(text or ""):
-            if set(token) <= stops or (token.isspace() and stops & set(token)):
+            if token in stops or (token == "\r\n" and "\n" in stops):  # jieba yields them alone
                 if words:
                     pieces.append(words)
                 words = []
-            else:
-                words.extend(_words((token,)))
+            elif (word := token.strip()) and not punct(word):
+                words.append(word)
         if words:
             pieces.append(words)
         return pieces
