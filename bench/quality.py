@@ -64,9 +64,11 @@ def classifiers(
         if kind == "transformer":  # also as served by default, with the lexicon's assist
             lexicon = build_classifier("lexicon", config.taxonomy, segmenter=segmenter_for(config))
             assisted = LexiconAssisted(inner, lexicon)
-            clf = NormalizingClassifier(assisted, normalizer_for(config).normalize)
-            built[f"{kind}+lex:{model.name}" if model else f"{kind}+lex"] = (
-                clf if normalize else assisted
+            name = f"{kind}+lex:{model.name}" if model else f"{kind}+lex"
+            built[name] = (
+                NormalizingClassifier(assisted, normalizer_for(config).normalize)
+                if normalize
+                else assisted
             )
     return built
 

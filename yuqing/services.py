@@ -37,13 +37,12 @@ def classifier_for(config: Config, model_dir: Path | None = None) -> Classifier:
     else:
         kind, model_dir = settings.kind, settings.model_dir
     options = {"precision": settings.precision} if kind == "transformer" else {}
-    inner = build_classifier(
-        kind, config.taxonomy, model_dir, segmenter=segmenter_for(config), **options
-    )
+    segmenter = segmenter_for(config)
+    inner = build_classifier(kind, config.taxonomy, model_dir, segmenter=segmenter, **options)
     if kind == "transformer" and settings.lexicon_assist:
         from nlp.assist import LexiconAssisted
 
-        lexicon = build_classifier("lexicon", config.taxonomy, segmenter=segmenter_for(config))
+        lexicon = build_classifier("lexicon", config.taxonomy, segmenter=segmenter)
         inner = LexiconAssisted(inner, lexicon)
     return NormalizingClassifier(inner, normalizer_for(config).normalize)
 
