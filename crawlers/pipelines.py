@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Self
@@ -110,7 +111,12 @@ class PostPipeline:
         self.tracking = tuple(s.getlist("YUQING_TRACKING_PARAMS") or TRACKING_PARAMS)
         since = s.get("YUQING_SINCE")
         self.since = datetime.fromisoformat(since) if since else None
+        # A batch closes (and the indexer may take it) after this many posts or seconds.
+        self.batch_posts = s.getint("YUQING_BATCH_POSTS")
+        self.batch_seconds = s.getfloat("YUQING_BATCH_SECONDS")
         self._out: IO[str] | None = None
+        self._lines = 0
+        self._opened = 0.0
         self.state: CrawlState | None = None
 
     @classmethod
@@ -136,17 +142,24 @@ class PostPipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        stamp = datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S%f")
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        # Written as .part and renamed on close, so the indexer never reads half a batch.
-        self._path = self.output_dir / f"{stamp}-{spider.name}.jsonl"
-        self._out = open(self._path.with_suffix(".part"), "a", encoding="utf-8")
+        self._open_batch()
         self.state = CrawlState(self.state_path)
 
     def close_spider(self) -> None:
+        self._close_batch()
+
+    def _open_batch(self) -> None:
+        stamp = datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S%f")
+        # Written as .part and renamed on close, so the indexer never reads half a batch.
+        self._path = self.output_dir / f"{stamp}-{self.crawler.spider.name}.jsonl"
+        self._out = open(self._path.with_suffix(".part"), "a", encoding="utf-8")
+        self._lines, self._opened = 0, time.monotonic()
+
+    def _close_batch(self) -> None:
         if self._out:
             self._out.close()
+            self._out = None
         part = self._path.with_suffix(".part")
         if part.stat().st_size:
             part.rename(self._path)
@@ -168,6 +181,12 @@ class PostPipeline:
         assert self._out is not None
         self._out.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
         self._out.flush()  # in the page cache before the state records it: a kill loses nothing
+        self._lines += 1
+        full = self._lines >= self.batch_posts
+        if full or time.monotonic() - self._opened >= self.batch_seconds:
+            # The line is in the closed batch whichever way the crawl ends from here.
+            self._close_batch()
+            self._open_batch()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, QuarantineItem):

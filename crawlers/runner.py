@@ -129,6 +129,8 @@ def scrapy_settings(
             "YUQING_PSEUDONYM_KEY": key.decode("utf-8"),
             "YUQING_INCREMENTAL": crawl.incremental and not full,
             "YUQING_RECHECK_DAYS": crawl.recheck_days,
+            "YUQING_BATCH_POSTS": crawl.batch_posts,
+            "YUQING_BATCH_SECONDS": crawl.batch_seconds,
             "YUQING_TRACKING_PARAMS": list(crawl.tracking_params),
             "YUQING_DELETED_MARKERS": list(crawl.deleted_markers),
             "YUQING_SINCE": since.isoformat() if since else None,

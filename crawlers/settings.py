@@ -49,7 +49,12 @@ YUQING_SINCE = None
 YUQING_RETRY_BACKOFF = 1.0
 YUQING_RETRY_BACKOFF_MAX = 60.0
 YUQING_DELETED_MARKERS = []
+YUQING_BATCH_POSTS = 50  # crawl.batch_posts: a batch the indexer can take closes after this many
+YUQING_BATCH_SECONDS = 30.0  # crawl.batch_seconds: … or once it is this old
 YUQING_PROGRESS = None  # a callable(source, event) the CLI's progress display passes in
+# Scrapy checks each generator callback for a `return value` by reading its source with
+# `inspect`, and its cache forgets bound methods: that check cost about 5% of a local crawl.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 CONCURRENT_ITEMS = (
     8  # our pipeline is synchronous; 100 (the default) starts 100 asyncio tasks per response
 )

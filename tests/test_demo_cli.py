@@ -38,7 +38,11 @@ def check_demo(config_dir: Path, data_dir: Path, backend: str) -> None:
     sources = len(load_config(config_dir, environ=environment()).sources)
     assert "Demo site for 青岚能源集团: http://127.0.0.1:" in out
     assert f"Crawl: {expected_pages(3, sources)} pages fetched, {N} posts, 0 quarantined" in out
-    assert f"Index ({backend}): {N} posts from {sources} batch(es): {N} created, 0 updated" in out
+    # Each source's posts come in batches of at most crawl.batch_posts (50).
+    batches = sorted((data_dir / "processed").glob("*.jsonl"))
+    assert all(0 < b.read_bytes().count(b"\n") <= 50 for b in batches)
+    assert len(batches) >= sources + 1  # the forum alone has more than 50 posts
+    assert f"Index ({backend}): {N} posts from {len(batches)} batch(es): {N} created, 0 upd" in out
     assert f"Posts stored: {N} ({backend}," in out
     per_theme = dict(
         item.rsplit(" ", 1)

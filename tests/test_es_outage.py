@@ -16,7 +16,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,15 @@ from elasticsearch import Elasticsearch, helpers
 
 from index.es_store import ElasticsearchStore
 from tests.conftest import REQUIRE_ES, ROOT
+from tests.posts import make_post
 from yuqing.pipeline import DataPaths, process_inbox
-from yuqing.schema import SHANGHAI, Classification, Post, content_sha256, post_id
+from yuqing.schema import Classification
 
 logger = logging.getLogger(__name__)
 pytestmark = [pytest.mark.slow, pytest.mark.elasticsearch]
 
 BATCHES, PER_BATCH = 20, 150  # 3,000 posts; the first pass writes 50 to a bulk request
 CRASH_AFTER = 3  # batches fully indexed before the node is killed
-BASE = datetime(2026, 10, 1, 9, 0, tzinfo=SHANGHAI)
 
 
 class StubClassifier:
@@ -91,22 +90,6 @@ def node() -> Iterator[Node]:
         yield node
     finally:
         node.run("wipe")
-
-
-def make_post(n: int) -> Post:
-    url = f"http://127.0.0.1/forum/thread/{n}.html"
-    text = f"第{n}号帖：第三采油厂拖欠工资{n % 12}个月，取暖费也没发。"
-    return Post(
-        id=post_id(url),
-        source="forum-a",
-        platform="forum",
-        url=url,
-        title=f"讨薪{n}",
-        text=text,
-        published_at=BASE + timedelta(minutes=n),
-        fetched_at=BASE + timedelta(days=1),
-        content_sha256=content_sha256(text),
-    )
 
 
 def write_inbox(paths: DataPaths) -> list[str]:

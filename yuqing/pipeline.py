@@ -11,12 +11,14 @@ share one); a tombstone line (a post found gone) marks the stored post deleted, 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -105,6 +107,18 @@ class IndexReport:
     themes: Counter[str] = field(default_factory=Counter)
     sentiments: Counter[str] = field(default_factory=Counter)
 
+    def add(self, other: IndexReport) -> None:
+        """Count `other`'s work into this report; its `spooled_files` and `error` are the
+        latest word, so they replace these."""
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if f.name in ("spooled_files", "error"):
+                setattr(self, f.name, theirs)
+            elif isinstance(mine, Counter):
+                mine.update(theirs)
+            else:
+                setattr(self, f.name, mine + theirs)
+
 
 def _read_batch(path: Path, quarantine: Path, report: IndexReport) -> Iterator[Post | Gone]:
     """The batch's posts, and its tombstones."""
@@ -172,9 +186,36 @@ def classify_posts(posts: list[Post], classifier: Classifier, batch_size: int = 
 def process_inbox(
     paths: DataPaths, store: Store, classifier: Classifier, batch_size: int = 64
 ) -> IndexReport:
-    """Classify and index every batch in the inbox, oldest first; spool on store outage."""
+    """Classify and index every batch in the inbox, oldest first; spool on store outage.
+    One process at a time: a second waits for the first (the live indexer of a running crawl
+    and `yuqing index` may both be at work)."""
+    with _index_lock(paths):
+        return _process_inbox(paths, store, classifier, batch_size)
+
+
+@contextmanager
+def _index_lock(paths: DataPaths) -> Iterator[None]:
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with open(paths.root / "index.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def pending_batches(paths: DataPaths) -> list[Path]:
+    """The closed batches waiting in the inbox, oldest first."""
+    return sorted(paths.inbox.glob("*.jsonl")) if paths.inbox.is_dir() else []
+
+
+def _process_inbox(
+    paths: DataPaths, store: Store, classifier: Classifier, batch_size: int
+) -> IndexReport:
     report = IndexReport()
-    batches = sorted(paths.inbox.glob("*.jsonl")) if paths.inbox.is_dir() else []
+    batches = pending_batches(paths)
+    if not batches:
+        return report
     stories = StoryIndex(paths.stories)
     try:
         for i, path in enumerate(batches):

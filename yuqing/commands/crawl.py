@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import click
 
 from yuqing.commands.common import CliState, UserError, pass_state, print_json
-from yuqing.commands.store import crawl_sources, echo_index_report, index_inbox
+from yuqing.commands.store import crawl_sources, echo_index_report, index_inbox, open_index
+from yuqing.live_index import LiveIndexer
+from yuqing.pipeline import DataPaths
 from yuqing.schema import SHANGHAI
 from yuqing.services import records_for
 from yuqing.settings import Config, Source
@@ -138,15 +142,22 @@ def crawl(
     sources = select_sources(config, names)
     since = since.replace(tzinfo=SHANGHAI) if since else None
     display = ProgressDisplay(sources)
-    with display as progress:
+    # The live indexer is forked first, before the display's thread and the crawl lock.
+    live = (
+        None if no_index else LiveIndexer(DataPaths(config.data_dir), partial(open_index, config))
+    )
+    with live or nullcontext(), display as progress:
         report = crawl_sources(config, sources, full=full, since=since, progress=progress)
     click.echo(
         f"Crawl: {report.pages_fetched} pages fetched, {report.posts} posts, {report.quarantined} quarantined"
     )
     echo_summary(report.figures())
-    if not no_index:
-        result = index_inbox(config)
+    if live is not None:
+        result = live.report  # what was indexed during the crawl, and then the rest
+        during = result.posts
+        result.add(index_inbox(config))
         echo_index_report(result, config.settings.store.backend)
+        click.echo(f"({during} of them indexed while the crawl ran)")
         if result.spooled_files:
             raise SystemExit(1)
 

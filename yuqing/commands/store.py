@@ -12,8 +12,9 @@ from typing import Any
 import click
 
 from index.base import SearchQuery, Store, StoreUnavailable
+from nlp.base import Classifier
 from yuqing.commands.common import CliState, UserError, pass_state, print_json
-from yuqing.pipeline import DataPaths, IndexReport, process_inbox, recover_spool
+from yuqing.pipeline import DataPaths, IndexReport, pending_batches, process_inbox, recover_spool
 from yuqing.schema import SHANGHAI
 from yuqing.services import classifier_for, records_for, store_for
 from yuqing.settings import Config, Source
@@ -42,10 +43,17 @@ def index_inbox(config: Config, refresh: bool = False) -> IndexReport:
         pending = len(list(paths.inbox.glob("*.jsonl"))) if paths.inbox.is_dir() else 0
         return IndexReport(spooled_files=pending, error=str(e))
     try:
+        if not pending_batches(paths):  # nothing to classify: no model to load
+            return IndexReport()
         batch = config.settings.classifier.batch_size
         return process_inbox(paths, store, classifier_for(config), batch)
     finally:
         store.close()
+
+
+def open_index(config: Config) -> tuple[Store, Classifier, int]:
+    """What the live indexer of a crawl (`yuqing.live_index`) builds in its process."""
+    return store_for(config), classifier_for(config), config.settings.classifier.batch_size
 
 
 class CrawlBusy(UserError):
