@@ -229,14 +229,17 @@ class LexiconClassifier:
     # --- sentiment ---------------------------------------------------------------------
 
     def _clauses(self, text: str) -> list[list[tuple[str, bool]]]:
-        """The text's clauses as (token, inside short scare quotes) pairs."""
+        """The text's clauses as (token, inside short scare quotes) pairs. Every cue is in the
+        jieba user dictionary, so jieba's HMM (new-word discovery) is off: it would only slow
+        the cut, or join a negation such as 没 to the characters after it."""
         if not _QUOTED.search(text):  # one jieba pass, split at the clause marks
-            return [[(t, False) for t in c] for c in self.segmenter.cut_pieces(text, CLAUSE_MARKS)]
+            pieces = self.segmenter.cut_pieces(text, CLAUSE_MARKS, hmm=False)
+            return [[(t, False) for t in c] for c in pieces]
         clauses = []
         for clause in _CLAUSE.split(text):
             tokens: list[tuple[str, bool]] = []
             for i, part in enumerate(_QUOTED.split(clause)):
-                tokens.extend((t, i % 2 == 1) for t in self.segmenter.cut(part))
+                tokens.extend((t, i % 2 == 1) for t in self.segmenter.cut(part, hmm=False))
             if tokens:
                 clauses.append(tokens)
         return clauses

@@ -30,22 +30,25 @@ class Segmenter:
             if word.strip():
                 self._tokenizer.add_word(word.strip(), freq=50_000)
 
-    def cut(self, text: str) -> list[str]:
-        """Words of `text`, without whitespace and punctuation-only tokens."""
-        return _words(self._tokenizer.cut(text or ""))
+    def cut(self, text: str, hmm: bool = True) -> list[str]:
+        """Words of `text`, without whitespace and punctuation-only tokens. `hmm=False` skips
+        jieba's HMM, which joins runs of characters the dictionary does not know into new
+        words (names, slang): about 1.7× faster, for callers that only look for dictionary
+        words (the lexicon, whose every cue is in the user dictionary)."""
+        return _words(self._tokenizer.cut(text or "", HMM=hmm))
 
-    def cut_pieces(self, text: str, separators: str) -> list[list[str]]:
+    def cut_pieces(self, text: str, separators: str, hmm: bool = True) -> list[list[str]]:
         """The words of each piece of `text` between runs of `separators` (pieces with no words
         left out), from one jieba pass over the whole text. jieba cuts at every character that
         is not Han, a letter, a digit or one of +#&._%-, so for such separators this equals
-        cutting each piece on its own, without a jieba call per piece."""
+        cutting each piece on its own, without a jieba call per piece. `hmm` as in `cut`."""
         if any(jieba.re_han_default.match(c) for c in separators):
             raise ValueError(f"separators must be characters jieba cuts at, not {separators!r}")
         stops = set(separators)
         pieces: list[list[str]] = []
         words: list[str] = []
         punct = _PUNCT.match
-        for token in self._tokenizer.cut(text or ""):
+        for token in self._tokenizer.cut(text or "", HMM=hmm):
             if token in stops or (token == "\r\n" and "\n" in stops):  # jieba yields them alone
                 if words:
                     pieces.append(words)

@@ -39,6 +39,18 @@ def test_cut_pieces_equals_cutting_each_piece_on_its_own(segmenter):
         expected = [w for w in (segmenter.cut(p) for p in split.split(text)) if w]
         assert segmenter.cut_pieces(text, CLAUSE_MARKS) == expected, text
         pieces += len(expected) > 1
+        plain = [w for w in (segmenter.cut(p, hmm=False) for p in split.split(text)) if w]
+        assert segmenter.cut_pieces(text, CLAUSE_MARKS, hmm=False) == plain, text
     assert pieces > len(texts) // 2  # most texts have several clauses: not trivial
     with pytest.raises(ValueError, match="separators"):
         segmenter.cut_pieces("工资.没发", ".")  # jieba keeps '.' inside words (3.5万)
+
+
+def test_without_the_hmm_only_dictionary_words_are_joined(segmenter):
+    """jieba's HMM joins unknown runs into new words (人来); without it they stay single
+    characters, and the dictionary's words (cues included) are cut as before."""
+    text = "车间主任说派人来换好设备，拖欠工资的事没人管"
+    assert "人来" in segmenter.cut(text)
+    plain = segmenter.cut(text, hmm=False)
+    assert "人来" not in plain and {"派", "人", "来"} <= set(plain)
+    assert {"车间主任", "设备", "拖欠工资", "没人管"} <= set(plain)
