@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from nlp.base import Classifier
+from nlp.lexicon import LexiconClassifier
 from nlp.transformer import TransformerClassifier
 from yuqing.schema import Classification
 
@@ -28,7 +28,7 @@ class LexiconAssisted:
     name = "transformer+lexicon"
 
     def __init__(
-        self, model: TransformerClassifier, lexicon: Classifier, floor: float = ASSIST_FLOOR
+        self, model: TransformerClassifier, lexicon: LexiconClassifier, floor: float = ASSIST_FLOOR
     ):
         if not 0 <= floor <= 1:
             raise ValueError(f"floor must be in [0, 1], not {floor}")
@@ -44,7 +44,7 @@ class LexiconAssisted:
         maps = self.model.maps
         index = {t: i for i, t in enumerate(maps.themes or [])}
         for row, (result, hint) in enumerate(
-            zip(results, self.lexicon.classify(texts), strict=True)
+            zip(results, self.lexicon.classify_themes(texts), strict=True)
         ):
             result.classifier = self.name
             added = [

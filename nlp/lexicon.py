@@ -150,6 +150,22 @@ class LexiconClassifier:
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         return [self._one(t) for t in texts]
 
+    def classify_themes(self, texts: Sequence[str]) -> list[Classification]:
+        """Themes and their cues only, with no sentiment (and no jieba: themes come from
+        keyword and pattern matches), for a classifier that has its own sentiment."""
+        out = []
+        for text in texts:
+            found = self._theme_cues(text)
+            themes = self._decide(found)
+            out.append(
+                Classification(themes=themes, cues=self._cues(found, themes), classifier=self.name)
+            )
+        return out
+
+    def _cues(self, found: dict[str, dict[str, float]], themes: list[str]) -> dict[str, list[str]]:
+        """Each theme's cues, the heaviest first."""
+        return {t: sorted(found[t], key=lambda k: (-found[t][k], k)) for t in themes if t in found}
+
     def _one(self, text: str) -> Classification:
         found = self._theme_cues(text)
         themes = self._decide(found)
@@ -161,7 +177,7 @@ class LexiconClassifier:
             sentiment = "positive"
         else:
             sentiment = "neutral"
-        cues = {t: sorted(found[t], key=lambda k: (-found[t][k], k)) for t in themes if t in found}
+        cues = self._cues(found, themes)
         if sentiment_cues:
             cues["sentiment"] = sentiment_cues
         return Classification(

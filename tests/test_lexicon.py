@@ -220,3 +220,18 @@ def test_praise_spelled_with_plain_hao(classifier):
     assert "明显好(+1.5)" in r.cues["sentiment"]
     r = one(classifier, "食堂换了承包以后，伙食也没明显好转，还是不好")
     assert r.sentiment != "positive"
+
+
+def test_themes_alone_are_the_full_results_themes_and_cues(classifier):
+    """What the transformer's lexicon assist uses: the same themes and theme cues as
+    `classify`, without the sentiment (and its jieba pass)."""
+    from yuqing import demosite
+
+    texts = [f"{p.title}\n{p.text}" for p in demosite.generate(7).posts[:200]]
+    texts += ["工资拖欠了三个月，工伤认定也一直没人管", "今天天气不错", ""]
+    full, themes = classifier.classify(texts), classifier.classify_themes(texts)
+    for whole, part in zip(full, themes, strict=True):
+        assert part.themes == whole.themes
+        assert part.cues == {k: v for k, v in whole.cues.items() if k != "sentiment"}
+        assert part.sentiment is None and part.classifier == "lexicon"
+    assert sum(len(r.themes) > 1 for r in themes) > 5  # not trivial: multi-label posts
