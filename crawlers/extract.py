@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
+from lxml import etree
 from parsel import Selector, SelectorList
+from parsel.csstranslator import css2xpath
 from w3lib.html import remove_tags, replace_entities
 
 XPATH_PREFIX = "xpath:"
 _BREAK = re.compile(r"<\s*(br\s*/?|/p|/div|/li)\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+_TEXT = etree.XPath(".//text()")
 
 
 def select(node: Selector, selector: str) -> SelectorList:
@@ -19,19 +23,36 @@ def select(node: Selector, selector: str) -> SelectorList:
     return node.css(selector)
 
 
+@lru_cache(maxsize=1024)
+def _compiled(selector: str) -> etree.XPath:
+    """A configured selector as compiled XPath (CSS translated as parsel does), once."""
+    if selector.startswith(XPATH_PREFIX):
+        return etree.XPath(selector.removeprefix(XPATH_PREFIX).strip())
+    return etree.XPath(css2xpath(selector))
+
+
+def _found(node: Any, selector: str) -> list[Any]:
+    """What `select` finds, as lxml results (elements or strings): the spiders apply a few
+    selectors to every page, and skipping parsel's wrapping of each result halves the cost."""
+    root = node.selector.root if hasattr(node, "selector") else node.root
+    found = _compiled(selector)(root)
+    return found if isinstance(found, list) else [found]
+
+
 def links(node: Selector, selector: str | None) -> list[str]:
     """The hrefs a selector picks (it should end in `::attr(href)` or `/@href`)."""
     if not selector:
         return []
-    return [v.strip() for v in select(node, selector).getall() if v and v.strip()]
+    return [str(v).strip() for v in _found(node, selector) if isinstance(v, str) and v.strip()]
 
 
-def _node_text(found: Selector) -> str | None:
-    if isinstance(found.root, str):  # ::text, ::attr() or an XPath string
-        value = found.root.strip()
+def _node_text(found: Any) -> str | None:
+    if isinstance(found, str):  # ::text, ::attr() or an XPath string
+        value = found.strip()
+    elif isinstance(found, (bool, float)):  # an XPath count() or boolean
+        value = str(found)
     else:
-        parts = (t.strip() for t in found.xpath(".//text()").getall())
-        value = "\n".join(p for p in parts if p)
+        value = "\n".join(p for p in (t.strip() for t in _TEXT(found)) if p)
     return value or None
 
 
@@ -39,7 +60,7 @@ def text(node: Selector, selector: str | None) -> str | None:
     """The text of the first matching element, paragraphs kept as lines."""
     if not selector:
         return None
-    found = select(node, selector)
+    found = _found(node, selector)
     return _node_text(found[0]) if found else None
 
 
@@ -47,7 +68,7 @@ def texts(node: Selector, selector: str | None, limit: int) -> list[str]:
     """The text of each matching element (up to `limit`), each on one line."""
     if not selector or limit <= 0:
         return []
-    found = (_node_text(f) for f in select(node, selector))
+    found = (_node_text(f) for f in _found(node, selector))
     return [" ".join(t.split("\n")) for t in found if t][:limit]
 
 
