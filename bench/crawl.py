@@ -156,12 +156,14 @@ def child_yuqing(base_url: str, data: Path, concurrency: int) -> dict[str, Any]:
     config = _config(base_url)
     store, classifier, batch = _open_index(data, config)
     store.setup()
+    store.close()  # no open SQLite connection crosses the fork
     start, cpu = time.perf_counter(), _cpu()
     # As `yuqing crawl` does: a worker indexes each batch as it closes, then the rest.
     with LiveIndexer(DataPaths(data), partial(_open_index, data, config)) as live:
         report = run_crawl(_demo_sources(config, base_url), _settings(config, data, concurrency))
         crawled = time.perf_counter()
     index = live.report
+    store, classifier, batch = _open_index(data, config)
     index.add(process_inbox(DataPaths(data), store, classifier, batch))
     done = time.perf_counter()
     cpu = _cpu() - cpu

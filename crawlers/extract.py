@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 from parsel import Selector, SelectorList
-from parsel.csstranslator import css2xpath
+from parsel.csstranslator import GenericTranslator, HTMLTranslator
 from w3lib.html import remove_tags, replace_entities
 
 XPATH_PREFIX = "xpath:"
@@ -23,19 +23,33 @@ def select(node: Selector, selector: str) -> SelectorList:
     return node.css(selector)
 
 
+_TRANSLATORS = {"html": HTMLTranslator(), "xml": GenericTranslator()}  # as parsel's
+
+
 @lru_cache(maxsize=1024)
-def _compiled(selector: str) -> etree.XPath:
-    """A configured selector as compiled XPath (CSS translated as parsel does), once."""
+def _compiled(selector: str, kind: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
+    """A configured selector as compiled XPath, once: CSS translated as parsel translates it
+    for an HTML or XML document, with the document's namespaces (parsel's `re:` and `set:`)."""
     if selector.startswith(XPATH_PREFIX):
-        return etree.XPath(selector.removeprefix(XPATH_PREFIX).strip())
-    return etree.XPath(css2xpath(selector))
+        expr = selector.removeprefix(XPATH_PREFIX).strip()
+    else:
+        expr = _TRANSLATORS[kind].css_to_xpath(selector)
+    try:
+        return etree.XPath(expr, namespaces=dict(namespaces), smart_strings=False)
+    except etree.XPathError as e:  # as parsel reports it
+        raise ValueError(f"XPath error: {e} in {expr}") from e
 
 
 def _found(node: Any, selector: str) -> list[Any]:
     """What `select` finds, as lxml results (elements or strings): the spiders apply a few
     selectors to every page, and skipping parsel's wrapping of each result halves the cost."""
-    root = node.selector.root if hasattr(node, "selector") else node.root
-    found = _compiled(selector)(root)
+    page = node.selector if hasattr(node, "selector") else node
+    kind = "xml" if page.type == "xml" else "html"
+    xpath = _compiled(selector, kind, tuple(sorted(page.namespaces.items())))
+    try:
+        found = xpath(page.root)
+    except etree.XPathError as e:
+        raise ValueError(f"XPath error: {e} in {selector}") from e
     return found if isinstance(found, list) else [found]
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def test_batches_are_stored_as_they_close_and_the_last_on_exit(tmp_path, project
         _write_batch(paths, "20261101T090300000000-forum-a", range(45, 60))  # at the very end
     report = live.report
     assert (report.posts, report.files, report.created, report.error) == (60, 3, 60, None)
+    assert 45 <= live.during_crawl <= 60  # the last batch came as the block ended
     assert report.themes["wages"] == 60 and report.sentiments["negative"] == 60
     assert _count(tmp_path, segmenter) == 60
     assert [p.name for p in paths.inbox.iterdir()] == ["20261101T090100000000-forum-a.part"]
@@ -84,6 +86,64 @@ def test_a_store_that_cannot_open_leaves_the_batches_spooled(tmp_path):
         pass
     assert live.report.error == "the store is down" and live.report.posts == 0
     assert len(list(paths.inbox.glob("*.jsonl"))) == 1
+
+
+@contextmanager
+def _deadline(seconds: int):
+    """Fail, rather than hang, if the block takes longer."""
+
+    def expired(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie waits for its parent to reap it: it runs no more.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.is_file() and stat.read_text().split(") ")[1].startswith("Z")
+
+
+def test_sigterm_to_the_worker_ends_it_after_a_last_pass(tmp_path, project_config, segmenter):
+    """A service manager stopping the whole process group: the worker stores what is closed
+    and exits, and the crawl's process neither hangs nor loses the report."""
+    paths = DataPaths(tmp_path)
+    SqliteStore(tmp_path / "yuqing.sqlite3", segmenter).setup()
+    open_index = partial(_open_index, tmp_path, project_config.taxonomy, segmenter)
+    with _deadline(120):
+        with LiveIndexer(paths, open_index) as live:
+            _write_batch(paths, "20261101T090000000000-forum-a", range(0, 30))
+            assert _wait(lambda: _count(tmp_path, segmenter) == 30)
+            _write_batch(paths, "20261101T090100000000-forum-a", range(30, 40))
+            os.kill(live.pid, signal.SIGTERM)
+            assert _wait(lambda: _gone(live.pid))
+    assert (live.report.posts, live.report.error) == (40, None)
+    assert not list(paths.inbox.iterdir())
+
+
+def test_a_killed_worker_leaves_the_rest_spooled(tmp_path, project_config, segmenter):
+    paths = DataPaths(tmp_path)
+    SqliteStore(tmp_path / "yuqing.sqlite3", segmenter).setup()
+    open_index = partial(_open_index, tmp_path, project_config.taxonomy, segmenter)
+    with _deadline(120):
+        with LiveIndexer(paths, open_index) as live:
+            _write_batch(paths, "20261101T090000000000-forum-a", range(0, 30))
+            assert _wait(lambda: _count(tmp_path, segmenter) == 30)
+            os.kill(live.pid, signal.SIGKILL)
+            assert _wait(lambda: _gone(live.pid))
+            _write_batch(paths, "20261101T090100000000-forum-a", range(30, 40))
+    assert live.report.error == "live indexer exited with -9"
+    assert [p.name for p in paths.inbox.iterdir()] == ["20261101T090100000000-forum-a.jsonl"]
 
 
 WORKER_SCRIPT = textwrap.dedent(
@@ -121,15 +181,6 @@ def test_the_worker_exits_when_the_crawl_process_is_killed(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-        def gone() -> bool:
-            try:
-                os.kill(worker, 0)
-            except ProcessLookupError:
-                return True
-            # A zombie waits for its (new) parent to reap it: it runs no more.
-            stat = Path(f"/proc/{worker}/stat")
-            return stat.is_file() and stat.read_text().split(") ")[1].startswith("Z")
-
-        assert _wait(gone, timeout=30), "the live indexer outlived the crawl"
+        assert _wait(lambda: _gone(worker), timeout=30), "the live indexer outlived the crawl"
     finally:
         proc.kill()

@@ -79,7 +79,7 @@ class CrawlSettings(_Strict):
     incremental: bool = True  # stop paging where a list page holds only known, older posts
     recheck_days: int = Field(7, ge=0)  # revisit known posts published this recently
     batch_posts: int = Field(50, ge=1)  # a spool batch closes after this many posts …
-    batch_seconds: float = Field(30.0, gt=0)  # … or this many seconds, for the live indexer
+    batch_seconds: float = Field(30.0, gt=0)  # … or with the first post after this many seconds
     tracking_params: list[str] = Field(default_factory=lambda: list(TRACKING_PARAMS))
     deleted_markers: list[str] = Field(
         default_factory=lambda: ["该帖已被删除", "内容已删除", "帖子已删除", "该信息已被删除"]

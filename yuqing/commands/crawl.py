@@ -153,11 +153,10 @@ def crawl(
     )
     echo_summary(report.figures())
     if live is not None:
-        result = live.report  # what was indexed during the crawl, and then the rest
-        during = result.posts
+        result = live.report  # what the live indexer stored, and then the rest
         result.add(index_inbox(config))
         echo_index_report(result, config.settings.store.backend)
-        click.echo(f"({during} of them indexed while the crawl ran)")
+        click.echo(f"({live.during_crawl} of them indexed while the crawl ran)")
         if result.spooled_files:
             raise SystemExit(1)
 
