@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from index.sqlite_store import SqliteStore
 from nlp.lexicon import LexiconClassifier
 from tests.conftest import ROOT
@@ -43,6 +45,14 @@ def _count(data: Path, segmenter) -> int:
         store.close()
 
 
+@pytest.fixture
+def live_setup(tmp_path, project_config, segmenter):
+    """The data folder, with an empty store, and what the worker opens to index into it."""
+    paths = DataPaths(tmp_path)
+    SqliteStore(tmp_path / "yuqing.sqlite3", segmenter).setup()
+    return paths, partial(_open_index, tmp_path, project_config.taxonomy, segmenter)
+
+
 def _wait(condition, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -52,10 +62,8 @@ def _wait(condition, timeout: float = 30.0) -> bool:
     return False
 
 
-def test_batches_are_stored_as_they_close_and_the_last_on_exit(tmp_path, project_config, segmenter):
-    paths = DataPaths(tmp_path)
-    SqliteStore(tmp_path / "yuqing.sqlite3", segmenter).setup()
-    open_index = partial(_open_index, tmp_path, project_config.taxonomy, segmenter)
+def test_batches_are_stored_as_they_close_and_the_last_on_exit(live_setup, tmp_path, segmenter):
+    paths, open_index = live_setup
     with LiveIndexer(paths, open_index) as live:
         _write_batch(paths, "20261101T090000000000-forum-a", range(0, 30))
         assert _wait(lambda: _count(tmp_path, segmenter) == 30)  # while the block still runs
@@ -114,12 +122,10 @@ def _gone(pid: int) -> bool:
     return stat.is_file() and stat.read_text().split(") ")[1].startswith("Z")
 
 
-def test_sigterm_to_the_worker_ends_it_after_a_last_pass(tmp_path, project_config, segmenter):
+def test_sigterm_to_the_worker_ends_it_after_a_last_pass(live_setup, tmp_path, segmenter):
     """A service manager stopping the whole process group: the worker stores what is closed
     and exits, and the crawl's process neither hangs nor loses the report."""
-    paths = DataPaths(tmp_path)
-    SqliteStore(tmp_path / "yuqing.sqlite3", segmenter).setup()
-    open_index = partial(_open_index, tmp_path, project_config.taxonomy, segmenter)
+    paths, open_index = live_setup
     with _deadline(120):
         with LiveIndexer(paths, open_index) as live:
             _write_batch(paths, "20261101T090000000000-forum-a", range(0, 30))
@@ -131,10 +137,8 @@ def test_sigterm_to_the_worker_ends_it_after_a_last_pass(tmp_path, project_confi
     assert not list(paths.inbox.iterdir())
 
 
-def test_a_killed_worker_leaves_the_rest_spooled(tmp_path, project_config, segmenter):
-    paths = DataPaths(tmp_path)
-    SqliteStore(tmp_path / "yuqing.sqlite3", segmenter).setup()
-    open_index = partial(_open_index, tmp_path, project_config.taxonomy, segmenter)
+def test_a_killed_worker_leaves_the_rest_spooled(live_setup, tmp_path, segmenter):
+    paths, open_index = live_setup
     with _deadline(120):
         with LiveIndexer(paths, open_index) as live:
             _write_batch(paths, "20261101T090000000000-forum-a", range(0, 30))
