@@ -13,7 +13,13 @@ from typing import Any
 import click
 
 from yuqing.commands.common import CliState, UserError, pass_state, print_json
-from yuqing.commands.store import crawl_sources, echo_index_report, index_inbox, open_index
+from yuqing.commands.store import (
+    crawl_lock,
+    crawl_sources,
+    echo_index_report,
+    index_inbox,
+    open_index,
+)
 from yuqing.live_index import LiveIndexer
 from yuqing.pipeline import DataPaths
 from yuqing.schema import SHANGHAI
@@ -142,10 +148,11 @@ def crawl(
     sources = select_sources(config, names)
     since = since.replace(tzinfo=SHANGHAI) if since else None
     display = ProgressDisplay(sources)
+    paths = DataPaths(config.data_dir)
+    with crawl_lock(paths):  # another crawl running: refuse now, before a worker loads a model
+        pass
     # The live indexer is forked first, before the display's thread and the crawl lock.
-    live = (
-        None if no_index else LiveIndexer(DataPaths(config.data_dir), partial(open_index, config))
-    )
+    live = None if no_index else LiveIndexer(paths, partial(open_index, config))
     with live or nullcontext(), display as progress:
         report = crawl_sources(config, sources, full=full, since=since, progress=progress)
     click.echo(
