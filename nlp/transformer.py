@@ -171,7 +171,8 @@ class TransformerClassifier:
     def decide(
         self, theme_probs: torch.Tensor, sentiment_probs: torch.Tensor
     ) -> list[Classification]:
-        """Tags from head probabilities: the shared theme rule, and the likeliest sentiment."""
+        """Tags from head probabilities: the shared theme rule, and the likeliest sentiment
+        after the biases tuned on the validation split (`LabelMaps.decide_sentiment`)."""
         index = {t: i for i, t in enumerate(self.maps.themes or [])}
         results = []
         for row in range(len(theme_probs)):
@@ -181,7 +182,7 @@ class TransformerClassifier:
             label, score = None, None
             if self.maps.sentiments:
                 p = dict(zip(self.maps.sentiments, sentiment_probs[row].tolist(), strict=True))
-                label = max(p, key=lambda k: p[k])
+                label = self.maps.decide_sentiment(sentiment_probs[row].tolist())
                 score = round(p.get("positive", 0.0) - p.get("negative", 0.0), 4)
                 cues["sentiment"] = [f"p={p[label]:.2f}"]
             results.append(

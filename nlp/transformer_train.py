@@ -77,7 +77,9 @@ class TrainConfig:
     keep_layers: int | None = None
     threads: int | None = None  # torch CPU threads; None leaves torch's default
     precision: str = "auto"  # fp32, bf16 (autocast, mixed precision) or auto (nlp.precision)
-    tune_thresholds: bool = True  # per-theme thresholds from the validation split
+    tune_thresholds: bool = (
+        True  # per-theme thresholds and sentiment biases from the validation split
+    )
     progress: bool = True  # tqdm progress bar
 
     def __post_init__(self) -> None:
@@ -303,6 +305,10 @@ def train_transformer(
         if config.tune_thresholds and maps.themes and themed:
             probs = clf.probabilities([val_ids[i] for i in themed])[0].numpy()
             maps.tune_thresholds(probs, maps.theme_matrix([val[i] for i in themed]))
+        rated = [i for i, e in enumerate(val) if e.sentiment]
+        if config.tune_thresholds and maps.sentiments and rated:
+            probs = clf.probabilities([val_ids[i] for i in rated])[1].float().numpy()
+            maps.tune_sentiment_bias(probs, [val[i].sentiment for i in rated])
         report = evaluate()
     metrics = {
         "validation": report,
@@ -327,10 +333,12 @@ def train_transformer(
         heads=head_states(maps),
         metrics=report,
         baseline=metrics["baseline"],
-        metrics_note="validation split at the best epoch; theme thresholds were tuned on the "
-        "same split (themes with 5+ positives there), so the figures lean optimistic",
+        metrics_note="validation split at the best epoch; theme thresholds and sentiment biases "
+        "were tuned on the same split (themes with 5+ positives there), so the figures lean "
+        "optimistic",
         training={k: v for k, v in metrics.items() if k != "validation"},
         thresholds=maps.thresholds,
+        sentiment_bias=maps.sentiment_bias,
         precision=precision,
         config=as_plain(config),
     )

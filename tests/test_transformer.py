@@ -121,6 +121,55 @@ def test_saved_files_label_maps_and_card(trained, project_config):
     assert card["metrics"] == metrics["validation"] and card["config"]["max_length"] == 48
     assert card["training"]["history"] == metrics["history"]
     assert detect_kind(out) == "transformer"
+    # Sentiment biases tuned on the validation split (none where it has fewer than 5 posts of
+    # a sentiment, as this small fixture's may), saved with the maps and in the card.
+    bias = labels["sentiment_bias"]
+    assert bias == {} or (set(bias) == {"negative", "neutral", "positive"} and not bias["negative"])
+    assert card["sentiment_bias"] == bias
+
+
+def test_sentiment_biases_correct_a_head_that_leans_to_one_class():
+    """A head that over-calls `neutral`: the biases tuned on labelled probabilities move the
+    decision back and raise macro-F1; a model saved before biases existed decides by argmax."""
+    import numpy as np
+
+    from nlp.training import LabelMaps
+
+    rng = np.random.default_rng(3)
+    gold = ["negative"] * 60 + ["neutral"] * 30 + ["positive"] * 30
+    probs = []
+    for g in gold:  # the right class gets 0.35-0.5, neutral always at least 0.45
+        right = rng.uniform(0.35, 0.5)
+        p = {"negative": 0.05, "neutral": 0.45, "positive": 0.05, g: right}
+        if g == "neutral":
+            p["neutral"] = rng.uniform(0.5, 0.7)
+        total = sum(p.values())
+        probs.append([p[k] / total for k in ("negative", "neutral", "positive")])
+    probs = np.array(probs)
+    maps = LabelMaps(themes=None, sentiments=["negative", "neutral", "positive"])
+
+    def macro_f1() -> float:
+        pred = [maps.decide_sentiment(row) for row in probs]
+        scores = []
+        for c in maps.sentiments:
+            tp = sum(p == g == c for p, g in zip(pred, gold, strict=True))
+            n = sum(p == c for p in pred) + sum(g == c for g in gold)
+            scores.append(2 * tp / n if n else 0.0)
+        return sum(scores) / len(scores)
+
+    before = macro_f1()
+    assert maps.sentiment_bias == {}  # as loaded from an older labels.json: plain argmax
+    maps.tune_sentiment_bias(probs, gold)
+    assert maps.sentiment_bias["negative"] == 0.0 and maps.sentiment_bias["neutral"] < 0
+    assert macro_f1() > before + 0.2
+    again = LabelMaps.from_json(maps.to_json())
+    assert again.sentiment_bias == maps.sentiment_bias
+    old = maps.to_json()
+    del old["sentiment_bias"]
+    assert LabelMaps.from_json(old).sentiment_bias == {}
+    few = LabelMaps(themes=None, sentiments=["negative", "neutral", "positive"])
+    few.tune_sentiment_bias(probs[:62], gold[:62])  # two neutral examples: too few to tune on
+    assert few.sentiment_bias == {}
 
 
 def test_early_stopping_stops_when_patience_runs_out(tmp_path, project_config, examples, tiny_base):
