@@ -177,11 +177,11 @@ class Checker:
             if not isinstance(selector, str):
                 continue  # a number such as max_comments, not a selector
             if selector and key not in OPTIONAL:
-                matches[f"detail.{key}"] = len(extract.select(post, selector))
+                matches[f"detail.{key}"] = len(extract.find(post, selector))
             elif selector:
                 matches.setdefault("detail.reply, status, comments (optional)", 0)
                 matches["detail.reply, status, comments (optional)"] += len(
-                    extract.select(post, selector)
+                    extract.find(post, selector)
                 )
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from lxml import etree
-from parsel import Selector, SelectorList
+from parsel import Selector
 from parsel.csstranslator import GenericTranslator, HTMLTranslator
 from w3lib.html import remove_tags, replace_entities
 
@@ -15,12 +15,6 @@ XPATH_PREFIX = "xpath:"
 _BREAK = re.compile(r"<\s*(br\s*/?|/p|/div|/li)\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _TEXT = etree.XPath(".//text()")
-
-
-def select(node: Selector, selector: str) -> SelectorList:
-    if selector.startswith(XPATH_PREFIX):
-        return node.xpath(selector.removeprefix(XPATH_PREFIX).strip())
-    return node.css(selector)
 
 
 _TRANSLATORS = {"html": HTMLTranslator(), "xml": GenericTranslator()}  # as parsel's
@@ -40,9 +34,10 @@ def _compiled(selector: str, kind: str, namespaces: tuple[tuple[str, str], ...])
         raise ValueError(f"XPath error: {e} in {expr}") from e
 
 
-def _found(node: Any, selector: str) -> list[Any]:
-    """What `select` finds, as lxml results (elements or strings): the spiders apply a few
-    selectors to every page, and skipping parsel's wrapping of each result halves the cost."""
+def find(node: Any, selector: str) -> list[Any]:
+    """What a configured selector finds in a response or parsel `Selector`, as lxml results
+    (elements or strings): what parsel's `css`/`xpath` find, without parsel's wrapping of each
+    result (the spiders apply a few selectors to every page: this halves the cost)."""
     page = node.selector if hasattr(node, "selector") else node
     kind = "xml" if page.type == "xml" else "html"
     xpath = _compiled(selector, kind, tuple(sorted(page.namespaces.items())))
@@ -57,7 +52,7 @@ def links(node: Selector, selector: str | None) -> list[str]:
     """The hrefs a selector picks (it should end in `::attr(href)` or `/@href`)."""
     if not selector:
         return []
-    return [str(v).strip() for v in _found(node, selector) if isinstance(v, str) and v.strip()]
+    return [str(v).strip() for v in find(node, selector) if isinstance(v, str) and v.strip()]
 
 
 def _node_text(found: Any) -> str | None:
@@ -74,7 +69,7 @@ def text(node: Selector, selector: str | None) -> str | None:
     """The text of the first matching element, paragraphs kept as lines."""
     if not selector:
         return None
-    found = _found(node, selector)
+    found = find(node, selector)
     return _node_text(found[0]) if found else None
 
 
@@ -82,7 +77,7 @@ def texts(node: Selector, selector: str | None, limit: int) -> list[str]:
     """The text of each matching element (up to `limit`), each on one line."""
     if not selector or limit <= 0:
         return []
-    found = (_node_text(f) for f in _found(node, selector))
+    found = (_node_text(f) for f in find(node, selector))
     return [" ".join(t.split("\n")) for t in found if t][:limit]
 
 
