@@ -2,7 +2,8 @@
 the theme decision rule and the model card.
 
 A trained model directory holds `labels.json` (label maps, per-theme thresholds, the sentiment
-biases, which heads were trained) and `model_card.json` + `MODEL_CARD.md` (kind, data, metrics, seed, versions).
+biases, which heads were trained) and `model_card.json` + `MODEL_CARD.md` (kind, data, metrics,
+seed, versions).
 """
 
 from __future__ import annotations

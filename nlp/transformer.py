@@ -181,8 +181,9 @@ class TransformerClassifier:
             cues = {t: [f"p={probs[index[t]]:.2f}"] for t in themes}
             label, score = None, None
             if self.maps.sentiments:
-                p = dict(zip(self.maps.sentiments, sentiment_probs[row].tolist(), strict=True))
-                label = self.maps.decide_sentiment(sentiment_probs[row].tolist())
+                row_probs = sentiment_probs[row].tolist()
+                p = dict(zip(self.maps.sentiments, row_probs, strict=True))
+                label = self.maps.decide_sentiment(row_probs)
                 score = round(p.get("positive", 0.0) - p.get("negative", 0.0), 4)
                 cues["sentiment"] = [f"p={p[label]:.2f}"]
             results.append(

@@ -77,9 +77,7 @@ class TrainConfig:
     keep_layers: int | None = None
     threads: int | None = None  # torch CPU threads; None leaves torch's default
     precision: str = "auto"  # fp32, bf16 (autocast, mixed precision) or auto (nlp.precision)
-    tune_thresholds: bool = (
-        True  # per-theme thresholds and sentiment biases from the validation split
-    )
+    tune_thresholds: bool = True  # theme thresholds, sentiment biases: from the validation split
     progress: bool = True  # tqdm progress bar
 
     def __post_init__(self) -> None:

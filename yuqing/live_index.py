@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from types import TracebackType
@@ -125,11 +126,17 @@ class LiveIndexer:
         self.during_crawl = 0
         context = _context()
         self._stop, self._stop_sender = context.Pipe(duplex=False)
-        self._results, results_sender = context.Pipe(duplex=False)
-        self._results_sender = results_sender
+        self._results, self._results_sender = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_worker,
-            args=(paths, open_index, self._stop, self._stop_sender, os.getpid(), results_sender),
+            args=(
+                paths,
+                open_index,
+                self._stop,
+                self._stop_sender,
+                os.getpid(),
+                self._results_sender,
+            ),
             name="yuqing-live-indexer",
             daemon=True,
         )
@@ -155,10 +162,8 @@ class LiveIndexer:
         wait([self._results, self._process.sentinel])  # whichever comes first
         result = None
         if self._results.poll():
-            try:
+            with suppress(EOFError):  # the worker died before it could send
                 result = self._results.recv()
-            except EOFError:
-                result = None
         self._results.close()
         self._process.join()
         if result is None:
