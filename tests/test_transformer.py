@@ -1,6 +1,7 @@
 """The transformer classifier, on a tiny BERT built here from the fixture's characters: training
 gives a real metric gain, the saved model reloads to identical predictions, early stopping stops,
-a sentiment-only set trains only the sentiment head, and frozen layers stay frozen."""
+a sentiment-only set trains only the sentiment head, frozen layers stay frozen, and several
+runs average into one model."""
 
 import dataclasses
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertModel, BertTokenizerFast
 
 from nlp import precision as numbers
@@ -50,7 +51,7 @@ def tiny_base(tmp_path_factory, examples) -> Path:
 
 def config_for(out_dir: Path, base: Path, **changes) -> TrainConfig:
     settings = dict(epochs=12, batch_size=8, lr=1e-2, head_lr=3e-2, max_length=48, patience=4)
-    settings.update(val_fraction=0.2, threads=1, progress=False)
+    settings.update(val_fraction=0.2, threads=1, progress=False, runs=1)
     # The tiny encoder is random: it has no pre-trained vocabulary worth keeping frozen.
     settings.update(freeze_word_embeddings=False)
     settings.update(changes)
@@ -177,6 +178,47 @@ def test_early_stopping_stops_when_patience_runs_out(tmp_path, project_config, e
     config = config_for(tmp_path, tiny_base, epochs=10, lr=1e-9, head_lr=1e-9, patience=1)
     _, metrics = train_transformer(examples, project_config.taxonomy, config)
     assert metrics["stopped_early"] and metrics["epochs_run"] == 2 and metrics["best_epoch"] == 1
+
+
+def test_runs_average_their_weights_into_one_working_model(
+    tmp_path, project_config, examples, tiny_base
+):
+    """Two runs, seeds 13 and 14 on one split: the saved weights are the mean of the runs'. The
+    first run is the single-run model of seed 13, so 2 × soup − first is the second run, and it
+    must be a trained model in its own right (a sum of anything else would not classify)."""
+    config = config_for(tmp_path / "soup", tiny_base, seed=13, runs=2)
+    one = train_transformer(
+        examples, project_config.taxonomy, config_for(tmp_path / "one", tiny_base, seed=13)
+    )[1]
+    soup_clf, metrics = train_transformer(examples, project_config.taxonomy, config)
+    assert [r["seed"] for r in metrics["runs"]] == [13, 14]
+    assert metrics["runs"][0]["history"] == one["history"][1:]  # run 1 is the single run
+    assert metrics["history"] == one["history"] and metrics["soup_score"] is not None
+    assert metrics["validation"]["sentiment"]["macro_f1"] >= 0.9
+    first = load_file(tmp_path / "one" / "encoder" / "model.safetensors")
+    soup = load_file(tmp_path / "soup" / "encoder" / "model.safetensors")
+    name = "encoder.layer.1.output.dense.weight"
+    assert not torch.equal(first[name], soup[name])
+    second = {k: 2 * soup[k] - first[k] for k in soup}
+    BertModel.from_pretrained(tiny_base).save_pretrained(tmp_path / "second" / "encoder")
+    save_file(second, tmp_path / "second" / "encoder" / "model.safetensors")
+    heads = torch.load(tmp_path / "soup" / "heads.pt", weights_only=True)
+    first_heads = torch.load(tmp_path / "one" / "heads.pt", weights_only=True)
+    torch.save({k: 2 * heads[k] - first_heads[k] for k in heads}, tmp_path / "second" / "heads.pt")
+    for name in ("labels.json", "model_card.json"):
+        (tmp_path / "second" / name).write_bytes((tmp_path / "soup" / name).read_bytes())
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        source = tmp_path / "soup" / "encoder" / name
+        (tmp_path / "second" / "encoder" / name).write_bytes(source.read_bytes())
+    texts = [e.full_text for e in examples]
+    second_run = TransformerClassifier.load(tmp_path / "second", threads=1)
+    report = evaluate_predictions(examples, second_run.classify(texts))
+    assert report["sentiment"]["macro_f1"] >= 0.9 and report["themes"]["macro_f1"] >= 0.65
+    card = soup_clf.card
+    assert card["config"]["runs"] == 2 and "average of 2 runs" in card["metrics_note"]
+    assert [r["seed"] for r in card["training"]["runs"]] == [13, 14]
+    with pytest.raises(ValueError, match="runs must be at least 1"):
+        config_for(tmp_path, tiny_base, runs=0)
 
 
 def test_sentiment_only_data_trains_only_the_sentiment_head(
