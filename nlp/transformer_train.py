@@ -271,7 +271,7 @@ def _fine_tune(
         if evaluate is not None:
             entry["score"] = round(summary_score(evaluate()), 4)
             if entry["score"] > best["score"]:
-                state = {n: p.detach().clone() for n, p in named}
+                state = _trainable_state(model)
                 best, stale = {"score": entry["score"], "epoch": epoch, "state": state}, 0
             else:
                 stale += 1
@@ -285,12 +285,17 @@ def _fine_tune(
         model.load_state_dict(best["state"], strict=False)
     return _Run(
         seed=seed,
-        state=best["state"] or {n: p.detach().clone() for n, p in named},
+        state=best["state"] or _trainable_state(model),
         history=history,
         best_epoch=best["epoch"] if evaluate is not None else len(history),
         stopped_early=stopped_early,
         score=best["score"] if evaluate is not None else None,
     )
+
+
+def _trainable_state(model: MultiHead) -> dict[str, torch.Tensor]:
+    """A copy of the parameters training changes (the frozen ones stay the base's)."""
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
 def _restart(model: MultiHead, start: dict[str, torch.Tensor], seed: int) -> None:
@@ -360,7 +365,7 @@ def train_transformer(
         return evaluate_predictions(val, clf.decide(*clf.probabilities(val_ids)))
 
     before = evaluate() if val else None
-    start = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    start = _trainable_state(model)
     runs: list[_Run] = []
     for r in range(config.runs):
         seed = config.seed + r
