@@ -4,8 +4,8 @@ Valid posts are appended to a JSONL batch under YUQING_OUTPUT_DIR (the inbox tha
 `yuqing.pipeline` classifies and indexes), one flushed line each, then recorded in the crawl
 state (`crawlers.state`): a crawl killed at any point leaves a `.part` batch holding every post
 the state knows, which the next run moves into the inbox. At first capture the raw page is
-kept as evidence (`crawlers.evidence`); a known post found gone becomes a tombstone line that
-the indexer applies to the stored post. An item that fails validation goes to the quarantine
+kept as evidence (`crawlers.evidence`), committed before the state records the post; a known
+post found gone becomes a tombstone line that the indexer applies to the stored post. An item that fails validation goes to the quarantine
 with the reason; nothing is silently dropped.
 """
 
@@ -24,7 +24,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawlers import evidence
+from crawlers.evidence import EvidenceStore
 from crawlers.items import GoneItem, QuarantineItem
 from crawlers.quarantine import quarantine_for
 from crawlers.state import CrawlState
@@ -118,6 +118,7 @@ class PostPipeline:
         self._lines = 0
         self._opened = 0.0
         self.state: CrawlState | None = None
+        self.evidence: EvidenceStore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -145,9 +146,13 @@ class PostPipeline:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._open_batch()
         self.state = CrawlState(self.state_path)
+        self.evidence = EvidenceStore(self.evidence_dir)
 
     def close_spider(self) -> None:
         self._close_batch()
+        if self.evidence is not None:
+            self.evidence.close()
+            self.evidence = None
 
     def _open_batch(self) -> None:
         stamp = datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S%f")
@@ -212,14 +217,14 @@ class PostPipeline:
         if self.since and post.published_at and post.published_at < self.since:
             self.stats.inc_value("yuqing/before_since")
             raise DropItem(f"{post.url} was published before --since")
-        assert self.state is not None
+        assert self.state is not None and self.evidence is not None
         known = self.state.get(post.id)
         digest = fields_sha256(post)
         if known and known.evidence_sha256:
             sha, captured = known.evidence_sha256, known.captured_at
         else:
             body = raw.get("raw") or b""
-            sha = evidence.save(self.evidence_dir, body) if body else None
+            sha = self.evidence.save(body) if body else None
             captured = now
         post = post.model_copy(update={"evidence_sha256": sha, "captured_at": captured})
         self._spool(post.model_dump_json())

@@ -3,13 +3,12 @@ backoff, tracking parameters, deletion markers and evidence. Real crawls through
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 
 import pytest
 
-from crawlers.evidence import evidence_path
+from crawlers.evidence import EvidenceStore
 from index.base import SearchQuery
 from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
@@ -171,8 +170,8 @@ def test_deleted_post_keeps_text_and_evidence(site, config_dir, tmp_path, segmen
     pid = post_id(site.url + "/gone.html")
     first = store.get(pid)
     assert first.evidence_sha256 == hashlib.sha256(original).hexdigest()
-    path = evidence_path(data_dir / "evidence", first.evidence_sha256)
-    assert gzip.decompress(path.read_bytes()) == original
+    with EvidenceStore(data_dir / "evidence") as evidence:
+        assert evidence.load(first.evidence_sha256) == original
     assert first.captured_at and not first.deleted
 
     # The site replaces the post with a notice, and drops it from the list.
@@ -185,7 +184,18 @@ def test_deleted_post_keeps_text_and_evidence(site, config_dir, tmp_path, segmen
     assert gone.deleted and gone.deleted_at
     assert (gone.title, gone.text) == (first.title, first.text)
     assert (gone.evidence_sha256, gone.captured_at) == (first.evidence_sha256, first.captured_at)
+    with EvidenceStore(data_dir / "evidence") as evidence:
+        assert evidence.load(gone.evidence_sha256) == original  # the page as first captured
     store.close()
+
+    # An officer gets the page back by the post's id.
+    out = tmp_path / "page.html"
+    proc = yuqing(config_dir, data_dir, "evidence", pid, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == original
+    assert f"evidence {first.evidence_sha256}: {len(original)} bytes" in proc.stderr
+    proc = yuqing(config_dir, data_dir, "evidence", "no-such-post")
+    assert proc.returncode == 2 and "no post 'no-such-post'" in proc.stderr
 
 
 def test_since_drops_older_posts(site, config_dir, tmp_path, segmenter):

@@ -8,7 +8,18 @@ from pathlib import Path
 
 import click
 
-from yuqing.commands import alerts, crawl, demo, nlp, query, report, service, store, users
+from yuqing.commands import (
+    alerts,
+    crawl,
+    demo,
+    evidence,
+    nlp,
+    query,
+    report,
+    service,
+    store,
+    users,
+)
 from yuqing.commands.common import CliState
 
 
@@ -48,6 +59,7 @@ def main(ctx: click.Context, config_dir: Path, data_dir: Path | None, verbose: i
 for command in (
     *demo.COMMANDS,
     *crawl.COMMANDS,
+    *evidence.COMMANDS,
     *store.COMMANDS,
     *query.COMMANDS,
     *nlp.COMMANDS,

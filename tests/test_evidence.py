@@ -1,0 +1,56 @@
+"""The evidence store: raw pages kept once by their sha256, checked when read back, and the
+files earlier versions wrote still readable."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import sqlite3
+
+import pytest
+
+from crawlers.evidence import FILENAME, EvidenceMissing, EvidenceStore, legacy_path
+
+PAGE = "<html><body><p>三矿职工反映高温补贴一直没有发放。</p></body></html>".encode("gbk")
+
+
+def test_a_page_is_stored_once_and_read_back(tmp_path):
+    with EvidenceStore(tmp_path) as store:
+        sha = store.save(PAGE)
+        assert sha == hashlib.sha256(PAGE).hexdigest()
+        assert store.save(PAGE) == sha
+        assert store.load(sha) == PAGE
+        assert store.count() == 1
+    # A second writer on the same folder (another crawler process) sees it and adds its own.
+    with EvidenceStore(tmp_path) as other:
+        assert other.has(sha)
+        other.save(b"another page")
+        assert other.count() == 2
+    (row,) = sqlite3.connect(tmp_path / FILENAME).execute("SELECT size, gzip FROM pages LIMIT 1")
+    assert row[0] == len(PAGE) and gzip.decompress(row[1]) == PAGE  # gzip, as documented
+
+
+def test_an_unknown_page_is_reported_missing(tmp_path):
+    with EvidenceStore(tmp_path) as store, pytest.raises(EvidenceMissing, match="no evidence"):
+        store.load("0" * 64)
+
+
+def test_a_page_that_no_longer_hashes_to_its_name_is_refused(tmp_path):
+    with EvidenceStore(tmp_path) as store:
+        sha = store.save(PAGE)
+    db = sqlite3.connect(tmp_path / FILENAME)
+    with db:
+        db.execute("UPDATE pages SET gzip = ? WHERE sha256 = ?", (gzip.compress(b"edited"), sha))
+    db.close()
+    with EvidenceStore(tmp_path) as store, pytest.raises(ValueError, match="corrupt"):
+        store.load(sha)
+
+
+def test_files_from_earlier_versions_still_load(tmp_path):
+    sha = hashlib.sha256(PAGE).hexdigest()
+    path = legacy_path(tmp_path, sha)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(PAGE))
+    assert path == tmp_path / sha[:2] / f"{sha}.gz"
+    with EvidenceStore(tmp_path) as store:
+        assert store.load(sha) == PAGE
