@@ -6,7 +6,8 @@ Both crawl the same local demo site (served here on 127.0.0.1) with the same Scr
 robots.txt obeyed, no delay, AutoThrottle off, `--concurrency` requests in flight per crawler.
 *Yuqing* is the product's path: one crawler per demo source (`crawlers.runner`), list and
 detail pages parsed with the sources.yaml selectors, dates parsed, items validated into posts
-with pseudonymised authors and written to the inbox in batches of `crawl.batch_posts`; as
+with pseudonymised authors, each raw page kept as evidence and each post recorded in the crawl
+state, and the posts written to the inbox in batches of `crawl.batch_posts`; as
 `yuqing crawl` does, a live indexer process (`yuqing.live_index`) takes each batch as it closes
 and upserts its posts into a fresh SQLite store (stories, jieba segmentation, FTS), and the last
 batches after the crawl — with no classifier (`--classify` times the lexicon on the same posts
