@@ -43,6 +43,31 @@ def _checked(raw: bytes, sha256: str) -> bytes:
     return raw
 
 
+def _lookup(db: sqlite3.Connection | None, root: Path, sha256: str) -> bytes | None:
+    row = None
+    if db is not None:
+        row = db.execute("SELECT gzip FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
+    if row is not None:
+        return _checked(gzip.decompress(row[0]), sha256)
+    legacy = legacy_path(root, sha256)
+    if legacy.is_file():
+        return _checked(gzip.decompress(legacy.read_bytes()), sha256)
+    return None
+
+
+def read_page(root: Path, sha256: str) -> bytes | None:
+    """The page stored under `sha256` in `root`, read without writing anything there; None if
+    it is not stored. A page whose bytes no longer hash to `sha256` raises ValueError."""
+    path = root / FILENAME
+    if not path.is_file():
+        return _lookup(None, root, sha256)
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        return _lookup(db, root, sha256)
+    finally:
+        db.close()
+
+
 class EvidenceStore:
     """The pages of one evidence folder. Several processes may write it at once."""
 
@@ -79,13 +104,10 @@ class EvidenceStore:
 
     def load(self, sha256: str) -> bytes:
         """The raw bytes stored under `sha256`, checked against it."""
-        row = self._db.execute("SELECT gzip FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
-        if row is not None:
-            return _checked(gzip.decompress(row[0]), sha256)
-        legacy = legacy_path(self.root, sha256)
-        if legacy.is_file():
-            return _checked(gzip.decompress(legacy.read_bytes()), sha256)
-        raise EvidenceMissing(f"no evidence {sha256} in {self.root}")
+        page = _lookup(self._db, self.root, sha256)
+        if page is None:
+            raise EvidenceMissing(f"no evidence {sha256} in {self.root}")
+        return page
 
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]

@@ -1,5 +1,5 @@
-"""The evidence store: raw pages kept once by their sha256, checked when read back, and the
-files earlier versions wrote still readable."""
+"""The evidence store: raw pages kept once by their sha256, checked when read back, the files
+earlier versions wrote still readable, and `yuqing evidence` writing a page back out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sqlite3
 
 import pytest
 
-from crawlers.evidence import FILENAME, EvidenceMissing, EvidenceStore, legacy_path
+from crawlers.evidence import FILENAME, EvidenceMissing, EvidenceStore, legacy_path, read_page
+from tests.cli import yuqing
 
 PAGE = "<html><body><p>三矿职工反映高温补贴一直没有发放。</p></body></html>".encode("gbk")
 
@@ -54,3 +55,31 @@ def test_files_from_earlier_versions_still_load(tmp_path):
     assert path == tmp_path / sha[:2] / f"{sha}.gz"
     with EvidenceStore(tmp_path) as store:
         assert store.load(sha) == PAGE
+
+
+def test_reading_writes_nothing(tmp_path):
+    assert read_page(tmp_path / "evidence", "0" * 64) is None
+    assert not (tmp_path / "evidence").exists()
+    with EvidenceStore(tmp_path / "evidence") as store:
+        sha = store.save(PAGE)
+    assert read_page(tmp_path / "evidence", sha) == PAGE
+    assert read_page(tmp_path / "evidence", "0" * 64) is None
+
+
+def test_the_command_writes_a_page_by_its_sha256_and_refuses_a_corrupt_one(config_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    with EvidenceStore(data_dir / "evidence") as store:
+        sha = store.save(PAGE)
+    proc = yuqing(config_dir, data_dir, "evidence", sha, "--out", str(tmp_path / "page.html"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "page.html").read_bytes() == PAGE
+    proc = yuqing(config_dir, data_dir, "evidence", "1" * 64)
+    assert proc.returncode == 2 and f"no evidence {'1' * 64}" in proc.stderr
+
+    db = sqlite3.connect(data_dir / "evidence" / FILENAME)
+    with db:
+        db.execute("UPDATE pages SET gzip = ? WHERE sha256 = ?", (gzip.compress(b"edited"), sha))
+    db.close()
+    proc = yuqing(config_dir, data_dir, "evidence", sha)
+    assert proc.returncode == 1 and "is corrupt" in proc.stderr
+    assert proc.stdout == ""  # nothing written out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from crawlers.evidence import EvidenceMissing, EvidenceStore
+from crawlers.evidence import read_page
 from crawlers.state import CrawlState
 from yuqing.commands.common import CliState, UserError, pass_state
 from yuqing.pipeline import DataPaths
@@ -40,15 +40,13 @@ def evidence_sha256(paths: DataPaths, post_or_sha: str) -> str:
 def read_evidence(paths: DataPaths, post_or_sha: str) -> tuple[str, bytes]:
     """(sha256, the raw bytes) of a post's evidence, checked against the sha256."""
     sha = evidence_sha256(paths, post_or_sha)
-    if not paths.evidence.is_dir():
-        raise UserError(f"no evidence in {paths.evidence}: nothing has been crawled there")
-    with EvidenceStore(paths.evidence) as store:
-        try:
-            return sha, store.load(sha)
-        except EvidenceMissing as e:
-            raise UserError(str(e)) from e
-        except ValueError as e:  # the bytes no longer hash to their name
-            raise click.ClickException(str(e)) from e
+    try:
+        page = read_page(paths.evidence, sha)
+    except ValueError as e:  # the bytes no longer hash to their name
+        raise click.ClickException(str(e)) from e
+    if page is None:
+        raise UserError(f"no evidence {sha} in {paths.evidence}")
+    return sha, page
 
 
 @click.command()
