@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import multiprocessing
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +31,28 @@ def test_a_page_is_stored_once_and_read_back(tmp_path):
         assert other.count() == 2
     (row,) = sqlite3.connect(tmp_path / FILENAME).execute("SELECT size, gzip FROM pages LIMIT 1")
     assert row[0] == len(PAGE) and gzip.decompress(row[1]) == PAGE  # gzip, as documented
+
+
+def _save_pages(root: Path, first: int, last: int) -> None:
+    with EvidenceStore(root) as store:
+        for n in range(first, last):
+            store.save(f"page {n}".encode())
+
+
+def test_two_processes_write_one_folder_at_once(tmp_path):
+    # Overlapping ranges: both write pages 100-199, each page is kept once.
+    ctx = multiprocessing.get_context("spawn")
+    workers = [
+        ctx.Process(target=_save_pages, args=(tmp_path, a, b)) for a, b in ((0, 200), (100, 300))
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [w.exitcode for w in workers] == [0, 0]
+    with EvidenceStore(tmp_path) as store:
+        assert store.count() == 300
+        assert all(store.load(hashlib.sha256(f"page {n}".encode()).hexdigest()) for n in range(300))
 
 
 def test_an_unknown_page_is_reported_missing(tmp_path):
