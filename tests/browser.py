@@ -197,21 +197,40 @@ def click_link(driver, text: str):
     return href
 
 
+def click_when_ready(driver, by: str, locator: str) -> None:
+    """Click the element once it takes the click: Streamlit re-renders a page while it runs
+    (an expander opening, a rerun), so an element found clickable can be replaced or covered
+    before the click lands; find it again until the click goes through."""
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        ElementNotInteractableException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def clicked(d) -> bool:
+        d.find_element(by, locator).click()
+        return True
+
+    WebDriverWait(
+        driver,
+        WAIT_S,
+        ignored_exceptions=(
+            ElementClickInterceptedException,
+            ElementNotInteractableException,
+            NoSuchElementException,
+            StaleElementReferenceException,
+        ),
+    ).until(clicked)
+
+
 def choose(driver, label: str, option: str) -> None:
     """Pick `option` in the selectbox or multiselect labelled `label`."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    box = WebDriverWait(driver, WAIT_S).until(
-        ec.element_to_be_clickable((By.CSS_SELECTOR, f'input[aria-label="{label}"]'))
-    )
-    box.click()
-    WebDriverWait(driver, WAIT_S).until(
-        ec.element_to_be_clickable(
-            (By.XPATH, f'//*[@role="option"][normalize-space(.)="{option}"]')
-        )
-    ).click()
+    click_when_ready(driver, By.CSS_SELECTOR, f'input[aria-label="{label}"]')
+    click_when_ready(driver, By.XPATH, f'//*[@role="option"][normalize-space(.)="{option}"]')
 
 
 def nav(driver, page: str) -> None:
