@@ -13,11 +13,12 @@ import logging
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from scrapy.crawler import Crawler
+from typing import TYPE_CHECKING, Any
 
 from yuqing.schema import SHANGHAI
+
+if TYPE_CHECKING:  # the dashboard reads the quarantine without loading Scrapy
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ REASONS = {
     "download_error": "no answer, after the retries (timeout, refused connection)",
     "gone_unknown": "a 404/410 or deleted page for a post never captured",
     "index_reject": "a spooled line the indexer could not read",
+    "unreadable": "a quarantine line that is not a record (torn or edited)",
 }
 _PRIVATE = ("author", "raw")  # never written: the raw handle, and the page bytes
 
@@ -82,13 +84,28 @@ def quarantine_for(crawler: Crawler) -> Quarantine:
     return found
 
 
-def _record(line: str, path: Path) -> dict[str, Any] | None:
+def source_of_file(path: Path) -> str | None:
+    """The source a quarantine file belongs to: a crawl's files are `<stamp>-<source>.jsonl`
+    (the stamp has no '-'); the indexer's rejects (`index-rejects.jsonl`) belong to none."""
+    stamp, _, source = path.stem.partition("-")
+    return source if stamp[:1].isdigit() and source else None
+
+
+def _record(line: str, path: Path) -> dict[str, Any]:
     try:
         data = json.loads(line)
     except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
+        data = None
+    if not isinstance(data, dict):  # a torn or edited line: listed, never skipped
+        return {
+            "time": None,
+            "source": source_of_file(path),
+            "url": None,
+            "reason": "unreadable",
+            "error": "unreadable line",
+            "item": {},
+            "raw": line.strip()[:2000],
+        }
     if "reason" in data:
         return data
     if "raw" in data:  # the indexer's rejects: {"file", "line", "error", "raw"}
@@ -103,7 +120,7 @@ def _record(line: str, path: Path) -> dict[str, Any] | None:
     item = data.get("item") or {}  # before reasons were recorded: {"error", "item"}
     return {
         "time": None,
-        "source": item.get("source"),
+        "source": item.get("source") or source_of_file(path),
         "url": item.get("url"),
         "reason": "invalid",
         "error": data.get("error"),
@@ -112,20 +129,21 @@ def _record(line: str, path: Path) -> dict[str, Any] | None:
 
 
 def quarantined_items(data_dir: Path, limit: int | None = 100) -> dict[str, Any]:
-    """The newest `limit` quarantined items (source, url, reason, time, error) and the count
-    of every quarantined item by reason, from `data_dir/quarantine/`."""
+    """The newest `limit` quarantined items (source, url, reason, time, error, and the file and
+    line each came from) and the count of every quarantined item by reason, from
+    `data_dir/quarantine/`. A line that is not a record is listed as `unreadable`."""
     directory = data_dir / "quarantine"
     items: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     files = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
     for path in files:
         with path.open(encoding="utf-8", errors="replace") as lines:
-            for line in lines:
-                record = _record(line, path) if line.strip() else None
-                if record is None:
+            for n, line in enumerate(lines, 1):
+                if not line.strip():
                     continue
+                record = _record(line, path)
                 counts[record["reason"]] += 1
-                record["file"] = path.name
+                record["file"], record["line"] = path.name, n
                 items.append(record)
     items.sort(key=lambda r: r.get("time") or "", reverse=True)
     return {

@@ -1,8 +1,8 @@
 """Sources health: each source's last crawl run, posts and errors, and what was quarantined.
 
-Reads the crawl stage's records (RecordStore kind "crawl_run") and the JSONL files under
-`<data_dir>/quarantine/` directly; every value is read defensively, as runs from older
-versions may lack fields.
+Reads the crawl stage's records (RecordStore kind "crawl_run") and the quarantine through
+`crawlers.quarantine`, the reader `yuqing crawl --report` uses; every value of a run is read
+defensively, as runs from older versions may lack fields.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crawlers.quarantine import quarantined_items as read_quarantine
 from index.records import RecordStore
-from yuqing.pipeline import DataPaths
 from yuqing.settings import Config
 
 logger = logging.getLogger(__name__)
@@ -68,48 +68,25 @@ def _errors(run: dict[str, Any]) -> int:
 
 
 def quarantined_items(data_dir: Path, limit: int = MAX_QUARANTINED) -> list[QuarantinedItem]:
-    """The quarantined items, newest file first, at most `limit`."""
-    folder = DataPaths(Path(data_dir)).quarantine
-    if not folder.is_dir():
-        return []
-    files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    items: list[QuarantinedItem] = []
-    for path in files:
-        with path.open(encoding="utf-8", errors="replace") as lines:
-            for n, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                items.append(_item(path, n, line))
-                if len(items) >= limit:
-                    return items
-    return items
+    """The quarantined items as `yuqing crawl --report` lists them, newest first, at most
+    `limit`."""
+    found = read_quarantine(Path(data_dir), limit)
+    return [_item(record) for record in found["items"]]
 
 
-def _item(path: Path, n: int, line: str) -> QuarantinedItem:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError:
-        record = {"error": "unreadable line", "raw": line}
-    if not isinstance(record, dict):
-        record = {"raw": line}
+def _item(record: dict[str, Any]) -> QuarantinedItem:
     item = record.get("item") if isinstance(record.get("item"), dict) else {}
-    source = str(item.get("source") or record.get("source") or _source_from_name(path))
+    shown = {k: v for k, v in record.items() if k not in ("file", "line", "raw")}
+    raw = record.get("raw") or json.dumps(shown, ensure_ascii=False, default=str)
     return QuarantinedItem(
-        file=path.name,
-        line=n,
-        source=source,
+        file=str(record.get("file") or ""),
+        line=int(record.get("line") or 0),
+        source=str(record.get("source") or "(index)"),
         error=str(record.get("error") or record.get("reason") or ""),
-        url=str(item.get("url") or record.get("url") or ""),
+        url=str(record.get("url") or item.get("url") or ""),
         title=str(item.get("title") or ""),
-        raw=line.strip()[:2000],
+        raw=raw[:2000],
     )
-
-
-def _source_from_name(path: Path) -> str:
-    # Crawl batches are named <stamp>-<source>.jsonl (the stamp has no '-'); index rejects
-    # (index-rejects.jsonl) come from no one source.
-    stamp, _, source = path.stem.partition("-")
-    return source if stamp[:1].isdigit() and source else "(index)"
 
 
 def source_health(config: Config, records: RecordStore) -> list[SourceHealth]:
