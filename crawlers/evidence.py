@@ -28,10 +28,6 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS pages (
 )"""
 
 
-class EvidenceMissing(LookupError):
-    """No page with that sha256 is stored."""
-
-
 def legacy_path(root: Path, sha256: str) -> Path:
     """Where versions before the SQLite file kept a page: `ab/abcdef….gz`."""
     return root / sha256[:2] / f"{sha256}.gz"
@@ -43,10 +39,17 @@ def _checked(raw: bytes, sha256: str) -> bytes:
     return raw
 
 
-def _lookup(db: sqlite3.Connection | None, root: Path, sha256: str) -> bytes | None:
+def read_page(root: Path, sha256: str) -> bytes | None:
+    """The page stored under `sha256` in `root`, read without writing anything there; None if
+    it is not stored. A page whose bytes no longer hash to `sha256` raises ValueError."""
+    path = root / FILENAME
     row = None
-    if db is not None:
-        row = db.execute("SELECT gzip FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
+    if path.is_file():
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            row = db.execute("SELECT gzip FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
+        finally:
+            db.close()
     if row is not None:
         return _checked(gzip.decompress(row[0]), sha256)
     legacy = legacy_path(root, sha256)
@@ -55,21 +58,9 @@ def _lookup(db: sqlite3.Connection | None, root: Path, sha256: str) -> bytes | N
     return None
 
 
-def read_page(root: Path, sha256: str) -> bytes | None:
-    """The page stored under `sha256` in `root`, read without writing anything there; None if
-    it is not stored. A page whose bytes no longer hash to `sha256` raises ValueError."""
-    path = root / FILENAME
-    if not path.is_file():
-        return _lookup(None, root, sha256)
-    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        return _lookup(db, root, sha256)
-    finally:
-        db.close()
-
-
 class EvidenceStore:
-    """The pages of one evidence folder. Several processes may write it at once."""
+    """Writes the pages of one evidence folder (`read_page` reads them). Several processes
+    may write it at once."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -101,13 +92,6 @@ class EvidenceStore:
     def has(self, sha256: str) -> bool:
         row = self._db.execute("SELECT 1 FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
         return row is not None
-
-    def load(self, sha256: str) -> bytes:
-        """The raw bytes stored under `sha256`, checked against it."""
-        page = _lookup(self._db, self.root, sha256)
-        if page is None:
-            raise EvidenceMissing(f"no evidence {sha256} in {self.root}")
-        return page
 
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]

@@ -5,8 +5,8 @@ Valid posts are appended to a JSONL batch under YUQING_OUTPUT_DIR (the inbox tha
 state (`crawlers.state`): a crawl killed at any point leaves a `.part` batch holding every post
 the state knows, which the next run moves into the inbox. At first capture the raw page is
 kept as evidence (`crawlers.evidence`), committed before the state records the post; a known
-post found gone becomes a tombstone line that the indexer applies to the stored post. An item that fails validation goes to the quarantine
-with the reason; nothing is silently dropped.
+post found gone becomes a tombstone line that the indexer applies to the stored post. An item
+that fails validation goes to the quarantine with the reason; nothing is silently dropped.
 """
 
 from __future__ import annotations

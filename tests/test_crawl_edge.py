@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from crawlers.evidence import EvidenceStore
+from crawlers.evidence import read_page
 from index.base import SearchQuery
 from index.records import SqliteRecords
 from index.sqlite_store import SqliteStore
@@ -170,8 +170,7 @@ def test_deleted_post_keeps_text_and_evidence(site, config_dir, tmp_path, segmen
     pid = post_id(site.url + "/gone.html")
     first = store.get(pid)
     assert first.evidence_sha256 == hashlib.sha256(original).hexdigest()
-    with EvidenceStore(data_dir / "evidence") as evidence:
-        assert evidence.load(first.evidence_sha256) == original
+    assert read_page(data_dir / "evidence", first.evidence_sha256) == original
     assert first.captured_at and not first.deleted
 
     # The site replaces the post with a notice, and drops it from the list.
@@ -184,8 +183,7 @@ def test_deleted_post_keeps_text_and_evidence(site, config_dir, tmp_path, segmen
     assert gone.deleted and gone.deleted_at
     assert (gone.title, gone.text) == (first.title, first.text)
     assert (gone.evidence_sha256, gone.captured_at) == (first.evidence_sha256, first.captured_at)
-    with EvidenceStore(data_dir / "evidence") as evidence:
-        assert evidence.load(gone.evidence_sha256) == original  # the page as first captured
+    assert read_page(data_dir / "evidence", gone.evidence_sha256) == original  # as first captured
     store.close()
 
     # An officer gets the page back by the post's id.

@@ -57,6 +57,10 @@ class DataPaths:
         return self.root / "crawl"
 
     @property
+    def crawl_state(self) -> Path:
+        return self.crawl / "state.sqlite3"
+
+    @property
     def evidence(self) -> Path:
         return self.root / "evidence"
 

@@ -19,7 +19,7 @@ def evidence_sha256(paths: DataPaths, post_or_sha: str) -> str:
     """The evidence sha256 itself, or the one the crawl state recorded for a post id."""
     if SHA256.fullmatch(post_or_sha):
         return post_or_sha
-    state_path = paths.crawl / "state.sqlite3"
+    state_path = paths.crawl_state
     if not state_path.is_file():
         raise UserError(f"no crawl state in {paths.crawl}: nothing was crawled into {paths.root}")
     state = CrawlState(state_path)

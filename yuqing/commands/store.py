@@ -95,7 +95,7 @@ def crawl_sources(
         paths.inbox,
         paths.quarantine,
         config.pseudonym_key,
-        state_path=paths.crawl / "state.sqlite3",
+        state_path=paths.crawl_state,
         evidence_dir=paths.evidence,
         full=full,
         since=since,
